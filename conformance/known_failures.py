@@ -1,0 +1,36 @@
+"""Known failures of the torch built-ins: the one reviewed file.
+
+Each record names a target and a check, why it fails, where upstream tracks
+it, and the torch versions it was seen on. Matching tests are reported as
+xfail; an unexpected pass shows as xpass, so upstream fixes get noticed.
+Third-party targets carry their own in `TargetSpec.known_failures` or a
+user-supplied file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+
+@dataclass(frozen=True)
+class KnownFailure:
+    target: str
+    check: str
+    reason: str
+    link: str = ""
+    versions: str = ""
+    example: str = ""  # the shrunk failing case, as the report printed it
+
+
+KNOWN_FAILURES: list[KnownFailure] = []
+
+
+def lookup(target: str, check: str, extra: Optional[dict] = None) -> Optional[KnownFailure]:
+    """The known failure for (target, check), from this file or `extra` ({check: reason})."""
+    if extra and check in extra:
+        return KnownFailure(target, check, extra[check])
+    for known in KNOWN_FAILURES:
+        if known.target == target and (known.check == check or check.startswith(known.check + ".")):
+            return known
+    return None

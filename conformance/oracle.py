@@ -1,0 +1,142 @@
+"""The oracle: the uninterrupted reference against the interrupted run, compared exactly.
+
+Every check returns a `Verdict`; nothing here raises for a target's fault.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Callable
+
+import torch
+
+from conformance.case import Case
+from conformance.errors import CheckpointError, TargetError
+from conformance.harness import RunResult, run
+from conformance.recipes import canonical
+from conformance.spec import TargetSpec
+from conformance.statediff import difference
+from conformance.verdict import ERROR, FAIL, NONDETERMINISTIC, PASS, Verdict, first_divergence
+
+FIX_HINTS = {
+    "build": "the target rejected a generated config or could not be built; "
+    "fix the target's config strategy or its build()",
+    "step": "the target's step raised",
+    "state_dict": "the target's state_dict() raised",
+    "load_state_dict": "the target's load_state_dict() raised on its own state",
+    "optimizer.step": "optimizer.step() raised with the values the scheduler set",
+}
+
+
+def error_verdict(target: TargetSpec, check: str, case: Case, exc: TargetError) -> Verdict:
+    hint = FIX_HINTS.get(exc.phase, "")
+    message = f"{target.name} raised in {exc.phase}(): {type(exc.exc).__name__}: {exc.exc}"
+    if hint:
+        message += f"\n  what to fix: {hint}"
+    message += "\n  the target's traceback:\n" + exc.trace
+    return Verdict(target.name, check, ERROR, case, message=message, details={"phase": exc.phase})
+
+
+def guarded(target: TargetSpec, check: str, case: Case, body: Callable[[], Verdict]) -> Verdict:
+    """Run `body`, turning a target's exception into an `error` verdict."""
+    try:
+        return body()
+    except TargetError as exc:
+        return error_verdict(target, check, case, exc)
+    except CheckpointError as exc:
+        return Verdict(
+            target.name, check, FAIL, case,
+            message=f"checkpoint round trip failed: {exc}",
+            details={"phase": "checkpoint"},
+        )
+
+
+def nondeterminism(target: TargetSpec, case: Case, check: str, first: RunResult):
+    """Run the reference again; a `nondeterministic` verdict if it differs from `first`."""
+    second = run(target, case, interruptions=())
+    div = first_divergence(first.records, second.records)
+    if div is None:
+        return None
+    return Verdict(
+        target.name, check, NONDETERMINISTIC, case, div,
+        message="two uninterrupted runs of the same case disagree: a schedule that "
+        "cannot repeat itself cannot be resumed (unseeded randomness or global state?)",
+        details={"expected": first.records, "actual": second.records},
+    )
+
+
+def compare(target, case, check, expected: RunResult, actual: RunResult, what: str) -> Verdict:
+    div = first_divergence(expected.records, actual.records)
+    details = {"expected": expected.records, "actual": actual.records}
+    if div is None:
+        return Verdict(target.name, check, PASS, case, details=details)
+    return Verdict(target.name, check, FAIL, case, div, message=what, details=details)
+
+
+def check_determinism(target: TargetSpec, case: Case, check: str = "determinism") -> Verdict:
+    def body():
+        first = run(target, case, interruptions=())
+        return nondeterminism(target, case, check, first) or Verdict(target.name, check, PASS, case)
+
+    return guarded(target, check, case, body)
+
+
+def check_resume(
+    target: TargetSpec, case: Case, check: str, recipe: Callable = canonical, medium=None
+) -> Verdict:
+    """The resumed run (with `recipe`) must equal the uninterrupted one.
+
+    The reference is run a second time only when the resumed run diverges, to
+    tell `nondeterministic` from `fail` (a run that equals the reference
+    already repeated it). The `determinism` check always runs it twice.
+    """
+
+    def body():
+        expected = run(target, case, interruptions=())
+        actual = run(target, case, recipe=recipe, medium=medium)
+        what = f"the run resumed with the {recipe.__name__} recipe differs from the uninterrupted run"
+        verdict = compare(target, case, check, expected, actual, what)
+        if verdict.ok:
+            return verdict
+        return nondeterminism(target, case, check, expected) or verdict
+
+    return guarded(target, check, case, body)
+
+
+WEIGHTS_ONLY_HINT = (
+    "keep only tensors, numbers, strings, None, and lists, tuples and dicts of them in "
+    "state_dict(), or register the extra types with torch.serialization.add_safe_globals"
+)
+
+
+def check_weights_only(target: TargetSpec, case: Case, check: str = "serialization.weights_only") -> Verdict:
+    """The scheduler state at each interruption survives torch.save / torch.load(weights_only=True)."""
+
+    def body():
+        problems = []
+
+        def probe(session, ckpt):
+            state = ckpt["scheduler"]
+            buffer = io.BytesIO()
+            try:
+                torch.save(state, buffer)
+                buffer.seek(0)
+                loaded = torch.load(buffer, weights_only=True)
+            except Exception as exc:  # noqa: BLE001 - both refusals are the target's
+                problems.append(
+                    f"the state_dict at scheduler step {ckpt['sched_steps']} needs unsafe "
+                    f"unpickling: {type(exc).__name__}: {str(exc).splitlines()[0]}\n"
+                    f"  what to fix: {WEIGHTS_ONLY_HINT}"
+                )
+                return ckpt
+            changed = difference(state, loaded)
+            if changed:
+                problems.append(f"the state_dict changed in the round trip: {changed}")
+            return ckpt
+
+        run(target, case, medium="deepcopy", on_checkpoint=probe)
+        if problems:
+            return Verdict(target.name, check, FAIL, case, message=problems[0])
+        return Verdict(target.name, check, PASS, case)
+
+    return guarded(target, check, case, body)

@@ -1,0 +1,107 @@
+"""The pytest plugin: options, target selection, parametrization, known failures, results."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+import conformance.profiles  # noqa: F401 - registers the Hypothesis profiles
+from conformance import outcome
+from conformance.known_failures import lookup
+from conformance.registry import select
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("lrc", "LR-scheduler resume conformance")
+    group.addoption(
+        "--target", action="append", default=[], metavar="REF",
+        help="target to test: 'torch' (all built-ins), a built-in name, or MODULE:ATTR; "
+        "repeatable; default: $LRC_TARGETS or 'torch'",
+    )
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "check(id): the check id a test implements")
+    config.addinivalue_line("markers", "requires(capability): skip targets without it")
+    good, broken = select(config.getoption("target"))
+    config.stash[TARGETS] = good
+    config.stash[BROKEN] = broken
+
+
+TARGETS = pytest.StashKey[list]()
+BROKEN = pytest.StashKey[list]()
+
+
+def pytest_report_header(config):
+    from hypothesis import settings
+
+    names = ", ".join(t.name for t in config.stash[TARGETS]) or "(none)"
+    lines = [f"lrc: torch {torch.__version__}, hypothesis profile {settings._current_profile}",
+             f"lrc targets: {names}"]
+    for b in config.stash[BROKEN]:
+        lines.append(f"lrc target that did not load: {b.name}: {b.problem}")
+    return lines
+
+
+def pytest_generate_tests(metafunc):
+    if "target" in metafunc.fixturenames:
+        targets = metafunc.config.stash[TARGETS]
+        metafunc.parametrize("target", targets, ids=[t.name for t in targets])
+    if "broken_target" in metafunc.fixturenames:
+        broken = metafunc.config.stash[BROKEN]
+        metafunc.parametrize("broken_target", broken, ids=[b.name for b in broken])
+
+
+def check_of(item) -> str | None:
+    mark = item.get_closest_marker("check")
+    return mark.args[0] if mark else None
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        target = getattr(getattr(item, "callspec", None), "params", {}).get("target")
+        check = check_of(item)
+        if target is None or check is None:
+            continue
+        for mark in item.iter_markers("requires"):
+            if not getattr(target.capabilities, mark.args[0]):
+                item.add_marker(pytest.mark.skip(reason=f"{target.name} does not declare {mark.args[0]}"))
+        known = lookup(target.name, check, dict(target.known_failures))
+        if known is not None:
+            reason = known.reason + (f" ({known.link})" if known.link else "")
+            item.add_marker(pytest.mark.xfail(reason=reason, raises=outcome.ConformanceFailure, strict=False))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    outcome.CURRENT = outcome.TestOutcome()
+    try:
+        return (yield)
+    finally:
+        item.stash[OUTCOME] = outcome.CURRENT
+        outcome.CURRENT = None
+
+
+OUTCOME = pytest.StashKey[outcome.TestOutcome]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    seen = item.stash.get(OUTCOME, None)
+    if call.when == "call" and seen is not None:
+        target = item.callspec.params.get("target") if hasattr(item, "callspec") else None
+        record = {
+            "target": getattr(target, "name", None),
+            "check": check_of(item),
+            "examples": seen.examples,
+            "statuses": dict(seen.statuses),
+            "results": seen.results,
+        }
+        bad = seen.last_bad
+        if bad is not None:
+            record.update(status=bad.status, message=bad.explain())
+        report.user_properties.append(("lrc", json.dumps(record, default=repr)))
+    return report

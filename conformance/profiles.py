@@ -1,0 +1,14 @@
+"""Hypothesis profiles: `dev` (fast, the default), `ci` (derandomized, no deadline), `thorough`.
+
+Select one with `--hypothesis-profile NAME`.
+"""
+
+from hypothesis import HealthCheck, settings
+
+# Examples are whole training runs; generation is cheap next to them.
+_common = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True)
+
+settings.register_profile("dev", max_examples=8, **_common)
+settings.register_profile("ci", max_examples=12, derandomize=True, database=None, **_common)
+settings.register_profile("thorough", max_examples=300, **_common)
+settings.load_profile("dev")

@@ -1,0 +1,113 @@
+"""`TargetSpec`: a scheduler under test, described as data.
+
+A target says how to build the scheduler from an optimizer and a config, which
+configs are valid (a Hypothesis strategy), how the loop drives it (the
+`Adapter`), what it supports (`Capabilities`), where its schedule has
+boundaries worth interrupting at, and which checks it is known to fail.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping, Optional
+
+from hypothesis import strategies as st
+
+
+def _step(scheduler, metric):
+    if metric is None:
+        scheduler.step()
+    else:
+        scheduler.step(metric)
+
+
+def _last_lr(scheduler):
+    getter = getattr(scheduler, "get_last_lr", None)
+    return None if getter is None else getter()
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """How the loop steps, saves, loads and reads a target.
+
+    `step(scheduler, metric)` gets `metric=None` unless the target is
+    metric-driven. `last_lr(scheduler)` returns one value per param group, or
+    None when the scheduler has no notion of it: the run is then compared on
+    the optimizer's values alone.
+    """
+
+    step: Callable[[Any, Optional[float]], None] = _step
+    state_dict: Callable[[Any], Any] = lambda scheduler: scheduler.state_dict()
+    load_state_dict: Callable[[Any, Any], None] = (
+        lambda scheduler, state: scheduler.load_state_dict(state)
+    )
+    last_lr: Callable[[Any], Optional[list]] = _last_lr
+
+
+DEFAULT_ADAPTER = Adapter()
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a target supports; checks a target does not support are skipped."""
+
+    metric_driven: bool = False
+    last_epoch_resume: bool = False  # accepts `last_epoch=k-1` to resume
+    fast_forward: bool = True  # replaying k scheduler steps reproduces the state
+    cycles_momentum: bool = False  # may write momentum / betas[0]
+
+
+@dataclass(frozen=True)
+class OptimizerNeeds:
+    """What a config asks of the optimizer setup (drawn before the config)."""
+
+    momentum: bool = False  # needs a `momentum` > 0 or `betas` group key
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """One scheduler under test.
+
+    - `build(optimizer, config)` returns a fresh scheduler. Recipes that resume
+      through the constructor pass `config | {"last_epoch": k - 1}`.
+    - `configs(groups)` is a strategy of config dicts for an optimizer with
+      `groups` param groups; `needs(config)` says what the optimizer must have.
+    - `boundaries(config)` lists scheduler-step counts where the schedule
+      changes shape (milestones, cycle ends, ...); plans favour them.
+    - `max_steps(config)` caps the scheduler steps a plan may take (OneCycleLR).
+    - `known_failures` maps a check id to a reason (third-party targets; the
+      built-ins use `conformance/known_failures.py`).
+    """
+
+    name: str
+    build: Callable[[Any, Mapping[str, Any]], Any]
+    configs: Callable[[int], st.SearchStrategy[dict]] = lambda groups: st.just({})
+    adapter: Adapter = DEFAULT_ADAPTER
+    capabilities: Capabilities = Capabilities()
+    needs: Callable[[Mapping[str, Any]], OptimizerNeeds] = lambda config: OptimizerNeeds()
+    boundaries: Callable[[Mapping[str, Any]], list] = lambda config: []
+    max_steps: Callable[[Mapping[str, Any]], Optional[int]] = lambda config: None
+    known_failures: Mapping[str, str] = field(default_factory=dict)
+    source: str = ""  # where the target came from, e.g. "torch" or "pkg.mod:attr"
+
+    def __repr__(self) -> str:
+        return f"TargetSpec({self.name!r})"
+
+
+def step_takes_metric(scheduler_or_cls) -> bool:
+    """True when `step` has a required positional argument (a metric)."""
+    step = getattr(scheduler_or_cls, "step", None)
+    if step is None:
+        return False
+    try:
+        params = list(inspect.signature(step).parameters.values())
+    except (TypeError, ValueError):
+        return False
+    if params and params[0].name == "self":
+        params = params[1:]
+    return any(
+        p.default is inspect.Parameter.empty
+        and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        for p in params
+    )

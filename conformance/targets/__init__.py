@@ -1,0 +1,1 @@
+"""Targets: the torch built-ins and whatever a user points the suite at."""

@@ -1,0 +1,1 @@
+"""Hypothesis strategies only: optimizer setups, scheduler configs, plans and loops."""
