@@ -43,3 +43,9 @@ def expect(verdict: Verdict) -> Verdict:
     if not verdict.ok:
         raise ConformanceFailure(verdict)
     return verdict
+
+
+def record_result(key: str, name: str, value) -> None:
+    """Keep a check-specific result for the report, e.g. ("recipes", "extra_step", "diverges")."""
+    if CURRENT is not None:
+        CURRENT.results.setdefault(key, {})[name] = value

@@ -105,3 +105,19 @@ def pytest_runtest_makereport(item, call):
             record.update(status=bad.status, message=bad.explain())
         report.user_properties.append(("lrc", json.dumps(record, default=repr)))
     return report
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    ran = sum(len(terminalreporter.stats.get(k, [])) for k in ("passed", "failed", "xfailed", "xpassed"))
+    if ran == 0 and exitstatus == 0:
+        terminalreporter.write_line("lrc: no test was executed; a run that tests nothing fails", red=True)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None or exitstatus != 0 or hasattr(session.config, "workerinput"):
+        return
+    ran = sum(len(reporter.stats.get(k, [])) for k in ("passed", "failed", "xfailed", "xpassed"))
+    if ran == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

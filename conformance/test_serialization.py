@@ -3,7 +3,7 @@
 import pytest
 from hypothesis import given, strategies as st
 
-from conformance.oracle import check_weights_only
+from conformance.serialization import check_weights_only
 from conformance.outcome import expect
 from strategies.cases import cases
 
