@@ -23,7 +23,11 @@ class KnownFailure:
     example: str = ""  # the shrunk failing case, as the report printed it
 
 
-KNOWN_FAILURES: list[KnownFailure] = []
+KNOWN_FAILURES: list[KnownFailure] = [
+    # --- resume.*, determinism, serialization.weights_only
+    # --- recipe.* and serialization.* (no_mutation, load_twice, delayed, deepcopy)
+    # --- mismatch.* and placement.*
+]
 
 
 def lookup(target: str, check: str, extra: Optional[dict] = None) -> Optional[KnownFailure]:
