@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from conformance import timelimit
 from conformance.case import Case
 from conformance.errors import CheckpointError, TargetError
 from conformance.harness import RunResult, run
@@ -33,12 +34,40 @@ def error_verdict(target: TargetSpec, check: str, case: Case, exc: TargetError) 
     return Verdict(target.name, check, ERROR, case, message=message, details={"phase": exc.phase})
 
 
+TIMED_OUT: dict = {}  # target name -> the first timeout's message (later examples fail fast)
+
+
+def timeout_verdict(target: TargetSpec, check: str, case: Case, phase: str, message: str = "") -> Verdict:
+    if not message:
+        message = (
+            f"{target.name} timed out in {phase}: no result within the {timelimit.SECONDS:g} s "
+            "per-example time limit\n  what to fix: the target hangs (an endless loop or a wait?); "
+            "raise the limit with --lrc-timeout SECONDS if it is only slow"
+        )
+        TIMED_OUT[target.name] = message
+    return Verdict(target.name, check, ERROR, case, message=message, details={"phase": phase, "timeout": True})
+
+
 def guarded(target: TargetSpec, check: str, case: Case, body: Callable[[], Verdict]) -> Verdict:
-    """Run `body`, turning a target's exception into an `error` verdict."""
+    """Run `body` under the per-example time limit, turning a target's exception
+    or hang into an `error` verdict.
+
+    Once a target has timed out, its later examples fail at once with the same
+    message, so shrinking a hang does not cost one time limit per example.
+    """
+    if target.name in TIMED_OUT:
+        earlier = TIMED_OUT[target.name]
+        return timeout_verdict(target, check, case, "", earlier + "\n  (an earlier example timed out: "
+                               "this target's later examples are not run)")
     try:
-        return body()
+        with timelimit.limit():
+            return body()
     except TargetError as exc:
+        if isinstance(exc.exc, timelimit.TargetTimeout):
+            return timeout_verdict(target, check, case, f"{exc.phase}()")
         return error_verdict(target, check, case, exc)
+    except timelimit.TargetTimeout:
+        return timeout_verdict(target, check, case, "the harness")
     except CheckpointError as exc:
         return Verdict(
             target.name, check, FAIL, case,

@@ -9,7 +9,7 @@ other targets still run.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from conformance.spec import TargetSpec
 from conformance.targets.builtins import BUILTINS, BY_NAME
@@ -17,6 +17,8 @@ from conformance.targets.builtins import BUILTINS, BY_NAME
 
 @dataclass(frozen=True)
 class BrokenTarget:
+    """A reference that did not load: reported as one failing test with `problem`."""
+
     name: str
     problem: str
 
@@ -43,11 +45,23 @@ def resolve(ref: str) -> list:
 
 
 def select(options: list[str]) -> tuple[list[TargetSpec], list[BrokenTarget]]:
-    good, broken, seen = [], [], set()
+    """The targets the references name, in order, and the ones that did not load.
+
+    A target named twice runs once. Two different targets with one name (say a
+    user's `StepLR` next to torch's) keep distinct test ids: the later one is
+    renamed after its reference.
+    """
+    good, broken, seen = [], [], {}
     for ref in references(options):
         for t in resolve(ref):
-            if t.name in seen:
+            if isinstance(t, BrokenTarget):
+                if t.name not in {b.name for b in broken}:
+                    broken.append(t)
                 continue
-            seen.add(t.name)
-            (broken if isinstance(t, BrokenTarget) else good).append(t)
+            if t.name in seen:
+                if seen[t.name] is t:
+                    continue
+                t = replace(t, name=f"{t.name}@{t.source or ref}")
+            seen[t.name] = t
+            good.append(t)
     return good, broken

@@ -1,0 +1,43 @@
+"""A per-example time limit, so a hanging target becomes a verdict instead of a stalled run.
+
+`limit(seconds)` arms SIGALRM through `signal.setitimer` for the duration of a
+block. It works in the main thread only (pytest and xdist workers run tests
+there); elsewhere, or on platforms without SIGALRM, it is a no-op. The limit is
+set from `--lrc-timeout` (or `LRC_TIMEOUT`), 20 s by default; 0 disables it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import threading
+
+SECONDS = float(os.environ.get("LRC_TIMEOUT", "20"))
+
+
+class TargetTimeout(Exception):
+    """The target did not return within the per-example time limit."""
+
+
+def _usable() -> bool:
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+@contextlib.contextmanager
+def limit(seconds: float | None = None):
+    seconds = SECONDS if seconds is None else seconds
+    if not seconds or seconds <= 0 or not _usable():
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise TargetTimeout(f"no result within the {seconds:g} s time limit (--lrc-timeout)")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)  # re-fires if swallowed
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
