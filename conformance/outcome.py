@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Optional
 
-from hypothesis import event
+from hypothesis import currently_in_test_context, event
 
 from conformance.verdict import Verdict
 
@@ -39,7 +39,8 @@ def expect(verdict: Verdict) -> Verdict:
         CURRENT.statuses[verdict.status] += 1
         if not verdict.ok:
             CURRENT.last_bad = verdict
-    event(f"verdict: {verdict.status}")
+    if currently_in_test_context():
+        event(f"verdict: {verdict.status}")
     if not verdict.ok:
         raise ConformanceFailure(verdict)
     return verdict

@@ -25,6 +25,9 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "check(id): the check id a test implements")
     config.addinivalue_line("markers", "requires(capability): skip targets without it")
+    config.addinivalue_line(
+        "markers", "per_target(argname, fn): parametrize argname per target with fn(target) -> [(id, value)]"
+    )
     good, broken = select(config.getoption("target"))
     config.stash[TARGETS] = good
     config.stash[BROKEN] = broken
@@ -48,15 +51,31 @@ def pytest_report_header(config):
 def pytest_generate_tests(metafunc):
     if "target" in metafunc.fixturenames:
         targets = metafunc.config.stash[TARGETS]
-        metafunc.parametrize("target", targets, ids=[t.name for t in targets])
+        per_target = metafunc.definition.get_closest_marker("per_target")
+        if per_target is None:
+            metafunc.parametrize("target", targets, ids=[t.name for t in targets])
+        else:
+            # @pytest.mark.per_target("name", fn): fn(target) -> [(id, value), ...];
+            # the test receives the (id, value) pair, and its check id gains ".<id>".
+            argname, values_of = per_target.args
+            pairs = [(t, (i, v)) for t in targets for i, v in values_of(t)]
+            metafunc.parametrize(
+                ("target", argname), pairs, ids=[f"{t.name}-{iv[0]}" for t, iv in pairs]
+            )
     if "broken_target" in metafunc.fixturenames:
         broken = metafunc.config.stash[BROKEN]
         metafunc.parametrize("broken_target", broken, ids=[b.name for b in broken])
 
 
 def check_of(item) -> str | None:
+    """The check id: the `check` marker, plus ".<id>" for per-target parameters."""
     mark = item.get_closest_marker("check")
-    return mark.args[0] if mark else None
+    if mark is None:
+        return None
+    per_target = item.get_closest_marker("per_target")
+    if per_target is None or not hasattr(item, "callspec"):
+        return mark.args[0]
+    return f"{mark.args[0]}.{item.callspec.params[per_target.args[0]][0]}"
 
 
 def pytest_collection_modifyitems(config, items):
