@@ -62,8 +62,8 @@ def resolve_attr(ref: str) -> Any:
         raise LoadError(
             f"--target {ref!r}: module {module_name!r} could not be imported: "
             f"{type(exc).__name__}: {exc}\n  what to fix: install the package or run pytest from the "
-            f"directory that contains it (or add it to PYTHONPATH)\n"
-            + "".join(traceback.format_exception_only(exc))
+            f"directory that contains it (or add it to PYTHONPATH)"
+            + ("" if isinstance(exc, ImportError) else "\n" + _their_traceback(exc))
         ) from None
     for i, part in enumerate(attr.split(".")):
         if not hasattr(obj, part):

@@ -10,7 +10,9 @@ import torch
 import conformance.profiles  # noqa: F401 - registers the Hypothesis profiles
 from conformance import outcome
 from conformance.known_failures import lookup
+from conformance import timelimit
 from conformance.registry import select
+from conformance.xfails import XfailsFileError, load_file as load_xfails, match as xfail_match
 
 
 def pytest_addoption(parser):
@@ -20,6 +22,15 @@ def pytest_addoption(parser):
         help="target to test: 'torch' (all built-ins), a built-in name, or MODULE:ATTR; "
         "repeatable; default: $LRC_TARGETS or 'torch'",
     )
+    group.addoption(
+        "--xfails-file", default=None, metavar="PATH",
+        help="known failures of third-party targets, TOML or JSON (see conformance/xfails.py)",
+    )
+    group.addoption(
+        "--lrc-timeout", type=float, default=None, metavar="SECONDS",
+        help="per-example time limit for a target; a hang becomes an `error` verdict "
+        "(default: $LRC_TIMEOUT or 20; 0 disables it)",
+    )
 
 
 def pytest_configure(config):
@@ -28,23 +39,36 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "per_target(argname, fn): parametrize argname per target with fn(target) -> [(id, value)]"
     )
+    if config.getoption("lrc_timeout") is not None:
+        timelimit.SECONDS = config.getoption("lrc_timeout")
     good, broken = select(config.getoption("target"))
+    xfails = {}
+    if config.getoption("xfails_file"):
+        try:
+            xfails = load_xfails(config.getoption("xfails_file"))
+        except XfailsFileError as exc:
+            raise pytest.UsageError(str(exc)) from None
     config.stash[TARGETS] = good
     config.stash[BROKEN] = broken
+    config.stash[XFAILS] = xfails
 
 
 TARGETS = pytest.StashKey[list]()
 BROKEN = pytest.StashKey[list]()
+XFAILS = pytest.StashKey[dict]()
 
 
 def pytest_report_header(config):
     from hypothesis import settings
 
     names = ", ".join(t.name for t in config.stash[TARGETS]) or "(none)"
-    lines = [f"lrc: torch {torch.__version__}, hypothesis profile {settings._current_profile}",
+    lines = [f"lrc: torch {torch.__version__}, hypothesis profile {settings._current_profile}, "
+             f"time limit {timelimit.SECONDS:g} s per example",
              f"lrc targets: {names}"]
+    for source in sorted({t.source for t in config.stash[TARGETS] if t.source != "torch"}):
+        lines.append(f"lrc targets from {source}")
     for b in config.stash[BROKEN]:
-        lines.append(f"lrc target that did not load: {b.name}: {b.problem}")
+        lines.append(f"lrc target that did not load: {b.name}: {b.problem.splitlines()[0]}")
     return lines
 
 
@@ -65,6 +89,9 @@ def pytest_generate_tests(metafunc):
     if "broken_target" in metafunc.fixturenames:
         broken = metafunc.config.stash[BROKEN]
         metafunc.parametrize("broken_target", broken, ids=[b.name for b in broken])
+    if "any_target" in metafunc.fixturenames:  # conformance/test_targets.py: one load check each
+        every = metafunc.config.stash[TARGETS] + metafunc.config.stash[BROKEN]
+        metafunc.parametrize("any_target", every, ids=[t.name for t in every])
 
 
 def check_of(item) -> str | None:
@@ -87,7 +114,9 @@ def pytest_collection_modifyitems(config, items):
         for mark in item.iter_markers("requires"):
             if not getattr(target.capabilities, mark.args[0]):
                 item.add_marker(pytest.mark.skip(reason=f"{target.name} does not declare {mark.args[0]}"))
-        known = lookup(target.name, check, dict(target.known_failures))
+        extra = {**config.stash[XFAILS].get(target.name, {}), **target.known_failures}
+        reason = xfail_match(extra, check)
+        known = lookup(target.name, check, {check: reason} if reason is not None else None)
         if known is not None:
             reason = known.reason + (f" ({known.link})" if known.link else "")
             item.add_marker(pytest.mark.xfail(reason=reason, raises=outcome.ConformanceFailure, strict=False))
