@@ -80,7 +80,7 @@ def convert(obj: Any, name: str, ref: str) -> list:
     """`obj` as a list of targets (`BrokenTarget`s for the members that are not)."""
     from conformance.registry import BrokenTarget
 
-    if isinstance(obj, TargetSpec):
+    if isinstance(obj, (TargetSpec, BrokenTarget)):
         return [obj]
     if isinstance(obj, dict):
         items = list(obj.items())
@@ -99,7 +99,8 @@ def convert(obj: Any, name: str, ref: str) -> list:
             continue
         member_name = key if isinstance(key, str) else getattr(member, "__name__", None) or label
         try:
-            out.append(member if isinstance(member, TargetSpec) else from_callable(member, member_name, label))
+            done = isinstance(member, (TargetSpec, BrokenTarget))
+            out.append(member if done else from_callable(member, member_name, label))
         except LoadError as exc:
             out.append(BrokenTarget(label, str(exc)))
     return out

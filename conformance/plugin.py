@@ -68,7 +68,8 @@ def pytest_report_header(config):
     for source in sorted({t.source for t in config.stash[TARGETS] if t.source != "torch"}):
         lines.append(f"lrc targets from {source}")
     for b in config.stash[BROKEN]:
-        lines.append(f"lrc target that did not load: {b.name}: {b.problem.splitlines()[0]}")
+        what = "skipped" if b.skip else "that did not load"
+        lines.append(f"lrc target {what}: {b.name}: {b.problem.splitlines()[0]}")
     return lines
 
 

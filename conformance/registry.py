@@ -17,10 +17,15 @@ from conformance.targets.builtins import BUILTINS, BY_NAME
 
 @dataclass(frozen=True)
 class BrokenTarget:
-    """A reference that did not load: reported as one failing test with `problem`."""
+    """A reference that did not load: reported as one failing test with `problem`.
+
+    `skip=True` marks a target that cannot run here for a stated reason (a
+    contrib library that is not installed): its test is skipped instead.
+    """
 
     name: str
     problem: str
+    skip: bool = False
 
 
 def references(options: list[str]) -> list[str]:

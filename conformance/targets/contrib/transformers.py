@@ -1,0 +1,165 @@
+"""transformers' scheduler factories (`transformers.optimization`) as targets.
+
+One target per `get_scheduler` name that exists in the installed version,
+named `transformers.<name>`. Each config strategy covers the factory's
+arguments; warmup and training lengths are drawn within the suite's 200-step
+horizon so plans cross their boundaries. Known failures carry the reason and
+the finding (see reports/contrib-findings.md).
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from conformance.spec import Capabilities, TargetSpec
+from conformance.targets.contrib import library_version, unavailable
+
+steps = st.integers(0, 60)
+total = st.integers(1, 220)
+
+
+@st.composite
+def warmup_total(draw, groups):
+    """num_warmup_steps <= num_training_steps, both in the plan horizon."""
+    warm = draw(steps, label="num_warmup_steps")
+    return {"num_warmup_steps": warm,
+            "num_training_steps": draw(st.integers(max(warm, 1), 220), label="num_training_steps")}
+
+
+@st.composite
+def cosine(draw, groups):
+    cycles = st.sampled_from([0.5, 1.0, 2.0]) | st.floats(0.1, 3.0)
+    return {**draw(warmup_total(groups)), "num_cycles": draw(cycles, label="num_cycles")}
+
+
+@st.composite
+def hard_restarts(draw, groups):
+    return {**draw(warmup_total(groups)), "num_cycles": draw(st.integers(1, 5), label="num_cycles")}
+
+
+@st.composite
+def polynomial(draw, groups):
+    # lr_end must be below optimizer.defaults["lr"] (>= 1e-3 for every drawn optimizer).
+    return {
+        **draw(warmup_total(groups)),
+        "lr_end": draw(st.sampled_from([0.0, 1e-7, 1e-5]), label="lr_end"),
+        "power": draw(st.sampled_from([1.0, 2.0]) | st.floats(0.25, 3.0), label="power"),
+    }
+
+
+def constant_with_warmup(groups):
+    return st.fixed_dictionaries({"num_warmup_steps": steps})
+
+
+def inverse_sqrt(groups):
+    return st.fixed_dictionaries({"num_warmup_steps": steps, "timescale": st.none() | st.integers(1, 100)})
+
+
+@st.composite
+def min_lr(draw, groups, with_rate=False):
+    """Exactly one of min_lr and min_lr_rate, as the factory requires."""
+    config = draw(cosine(groups))
+    if draw(st.booleans(), label="absolute min_lr"):
+        config["min_lr"] = draw(st.sampled_from([0.0, 1e-5]) | st.floats(0.0, 1e-3), label="min_lr")
+    else:
+        config["min_lr_rate"] = draw(st.floats(0.0, 0.5), label="min_lr_rate")
+    if with_rate:
+        config["warmup_lr_rate"] = draw(st.none() | st.floats(0.0, 0.9), label="warmup_lr_rate")
+    return config
+
+
+@st.composite
+def wsd(draw, groups):
+    shape = st.sampled_from(["linear", "cosine", "1-sqrt"])
+    config = {
+        "num_warmup_steps": draw(steps, label="num_warmup_steps"),
+        "num_decay_steps": draw(st.integers(1, 80), label="num_decay_steps"),
+        "warmup_type": draw(shape, label="warmup_type"),
+        "decay_type": draw(shape, label="decay_type"),
+        "min_lr_ratio": draw(st.sampled_from([0.0, 0.1]) | st.floats(0.0, 1.0), label="min_lr_ratio"),
+        "num_cycles": draw(st.sampled_from([0.5, 1.0]), label="num_cycles"),
+    }
+    config["num_stable_steps"] = draw(st.integers(0, 80), label="num_stable_steps")
+    return config
+
+
+def plateau(groups):
+    from strategies.schedulers import reduce_on_plateau
+
+    return reduce_on_plateau(groups)
+
+
+@st.composite
+def greedy(draw, groups):
+    low = draw(st.sampled_from([0.0, 1e-5, 1e-3]), label="min_lr")
+    return {
+        "mode": draw(st.sampled_from(["min", "max"]), label="mode"),
+        "factor": draw(st.floats(0.1, 0.99), label="factor"),
+        "patience": draw(st.integers(0, 6), label="patience"),
+        "threshold": draw(st.sampled_from([0.0, 1e-6, 0.01]), label="threshold"),
+        "threshold_mode": draw(st.sampled_from(["abs", "rel"]), label="threshold_mode"),
+        "cooldown": draw(st.integers(0, 4), label="cooldown"),
+        "warmup": draw(st.integers(0, 4), label="warmup"),
+        "min_lr": low,
+        "max_lr": draw(st.sampled_from([1.0, 2.0]), label="max_lr"),
+        "eps": draw(st.sampled_from([1e-8, 0.0]), label="eps"),
+        "smooth": draw(st.booleans(), label="smooth"),
+        "window_size": draw(st.integers(1, 8), label="window_size"),
+        "reset_start": draw(st.integers(1, 30), label="reset_start"),
+    }
+
+
+def _ends(c) -> list:
+    """Warmup end, stable end, training end: where these schedules change shape."""
+    warm = c.get("num_warmup_steps", 0)
+    out = [warm, c.get("num_training_steps", 0)]
+    if "num_decay_steps" in c:
+        out += [warm + c["num_stable_steps"], warm + c["num_stable_steps"] + c["num_decay_steps"]]
+    return [b for b in out if b > 0]
+
+
+# get_scheduler name -> (config strategy, metric-driven)
+CONFIGS = {
+    "linear": (warmup_total, False),
+    "cosine": (cosine, False),
+    "cosine_with_restarts": (hard_restarts, False),
+    "polynomial": (polynomial, False),
+    "constant": (lambda groups: st.just({}), False),
+    "constant_with_warmup": (constant_with_warmup, False),
+    "inverse_sqrt": (inverse_sqrt, False),
+    "reduce_lr_on_plateau": (plateau, True),
+    "cosine_with_min_lr": (min_lr, False),
+    "cosine_warmup_with_min_lr": (lambda groups: min_lr(groups, with_rate=True), False),
+    "warmup_stable_decay": (wsd, False),
+    "greedy": (greedy, True),
+}
+
+# Found by this suite (reports/contrib-findings.md); filled in from the runs.
+KNOWN_FAILURES: dict[str, dict[str, str]] = {}
+
+
+def _target(name: str, factory) -> TargetSpec:
+    configs, metric = CONFIGS[name]
+    lambda_based = not metric  # LambdaLR underneath: takes last_epoch
+    return TargetSpec(
+        name=f"transformers.{name}",
+        build=lambda optimizer, config: factory(optimizer, **config),
+        configs=configs,
+        capabilities=Capabilities(metric_driven=metric, last_epoch_resume=lambda_based),
+        boundaries=_ends,
+        known_failures=KNOWN_FAILURES.get(name, {}),
+        source=f"transformers {library_version('transformers')}",
+    )
+
+
+try:
+    from transformers.optimization import TYPE_TO_SCHEDULER_FUNCTION
+except Exception as exc:  # noqa: BLE001 - not installed or broken: skip with the reason
+    TARGETS = unavailable("transformers", exc)
+else:
+    TARGETS = [
+        _target(kind.value, factory)
+        for kind, factory in TYPE_TO_SCHEDULER_FUNCTION.items()
+        if kind.value in CONFIGS
+    ]
+    MISSING = sorted(set(CONFIGS) - {k.value for k in TYPE_TO_SCHEDULER_FUNCTION})
