@@ -1,0 +1,79 @@
+"""Command line: `python -m reports compare|merge|render`.
+
+    python -m reports compare OLD.json NEW.json [--md OUT.md] [--strict]
+        prints what changed; writes it as Markdown with --md; exits 1 when
+        anything regressed, 2 when a report cannot be read.
+    python -m reports merge A.json B.json ... -o OUT
+        combines CI shards; OUT is a directory (report.json/.md/.html and
+        reproducers/ inside) or a path ending in .json (siblings .md/.html).
+    python -m reports render REPORT.json [-o DIR]
+        rewrites report.md, report.html and the reproducers from a report.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from reports import compare as compare_mod
+from reports import merge as merge_mod
+from reports import model, writers
+
+
+def _out_location(out: str) -> tuple[str, str]:
+    if out.endswith(".json"):
+        directory = os.path.dirname(os.path.abspath(out))
+        return directory, os.path.basename(out)[: -len(".json")]
+    return os.path.abspath(out), "report"
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m reports", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("compare", help="what changed from OLD to NEW; exit 1 on regressions")
+    p.add_argument("old")
+    p.add_argument("new")
+    p.add_argument("--md", metavar="OUT.md", help="also write the comparison as Markdown")
+    p.add_argument("--strict", action="store_true",
+                   help="also count vanished tests and changed mismatch/placement outcomes as regressions")
+    p = sub.add_parser("merge", help="combine the reports of CI shards")
+    p.add_argument("reports", nargs="+")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="directory, or a .json path")
+    p = sub.add_parser("render", help="rewrite .md/.html/reproducers from a report.json")
+    p.add_argument("report")
+    p.add_argument("-o", "--output", metavar="OUT", help="directory or .json path (default: in place)")
+    args = parser.parse_args(argv)
+
+    try:
+        if args.command == "compare":
+            old, new = model.load(args.old), model.load(args.new)
+            c = compare_mod.compare(old, new, strict=args.strict)
+            print(compare_mod.text(c))
+            if args.md:
+                model.write_atomic(args.md, compare_mod.markdown(c, args.old, args.new))
+                print(f"written: {args.md}")
+            return 1 if c.regressed else 0
+        if args.command == "merge":
+            loaded = [model.load(path) for path in args.reports]
+            merged = merge_mod.merge(loaded, args.reports)
+            directory, stem = _out_location(args.output)
+            writers.write_all(merged, directory, stem)
+            s = merged["summary"]
+            print(f"merged {len(loaded)} reports: {s['total']} records, {s['bad']} failing, "
+                  f"{'complete' if merged['complete'] else 'INCOMPLETE'} -> {os.path.join(directory, stem)}.json")
+            for w in merged.get("merge_warnings", []):
+                print(f"warning: {w}")
+            return 0
+        report = model.load(args.report)
+        directory, stem = _out_location(args.output or args.report)
+        writers.write_all(report, directory, stem)
+        print(f"written: {os.path.join(directory, stem)}.{{json,md,html}}")
+        return 0
+    except model.ReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

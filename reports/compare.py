@@ -1,0 +1,176 @@
+"""`python -m reports compare OLD.json NEW.json`: what changed between two runs.
+
+Records are matched on (target, check). The comparison lists new failures,
+fixed checks, other changed verdicts, changed mismatch / recipe / placement
+outcomes, and vanished and new tests. It *regressed* when:
+
+- a check is failing (fail / error / nondeterministic) that was not before,
+  including a new test that fails;
+- a recipe that was safe for a target is no longer safe;
+- the new run is incomplete (an interrupted run cannot prove the absence of
+  regressions);
+- with `--strict`, a test vanished or any mismatch / placement outcome changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from reports import model
+from reports.model import BAD, record_key
+from reports.writers import describe_result, divergence_line
+
+FAMILIES = ("recipes", "mismatch", "placement")
+
+
+@dataclass
+class Comparison:
+    old: dict
+    new: dict
+    new_failures: list = field(default_factory=list)  # (key, old verdict or None, new record)
+    fixed: list = field(default_factory=list)  # (key, old verdict, new verdict)
+    changed: list = field(default_factory=list)  # (key, old verdict, new verdict)
+    results: list = field(default_factory=list)  # (target, family, name, old, new, regressed)
+    vanished: list = field(default_factory=list)  # (key, old verdict)
+    added: list = field(default_factory=list)  # (key, new verdict)
+    warnings: list = field(default_factory=list)
+    strict: bool = False
+
+    @property
+    def regressions(self) -> list[str]:
+        out = [f"new failure: {k[0]} {k[1]} ({o or 'new test'} -> {r['verdict']})" for k, o, r in self.new_failures]
+        out += [f"recipe no longer safe: {t} {n}" for t, f, n, o, nw, bad in self.results if bad]
+        if not self.new.get("complete", True):
+            out.append(f"the new run is incomplete: {self.new.get('incomplete_reason')}")
+        if self.strict:
+            out += [f"vanished: {k[0]} {k[1]}" for k, _ in self.vanished]
+            out += [f"changed {f}: {t} {n}" for t, f, n, o, nw, bad in self.results if not bad]
+        return out
+
+    @property
+    def regressed(self) -> bool:
+        return bool(self.regressions)
+
+
+def _index(report: dict) -> dict:
+    out: dict = {}
+    for r in report.get("records", []):
+        key = record_key(r)
+        if key in out and out[key]["verdict"] not in BAD and r["verdict"] in BAD:
+            out[key] = r  # several tests of one cell: the worst wins
+        out.setdefault(key, r)
+    return out
+
+
+def _results(report: dict) -> dict:
+    out = {}
+    for r in report.get("records", []):
+        for family in FAMILIES:
+            for name, result in (r.get(family) or {}).items():
+                out[(r.get("target") or "-", family, name)] = result
+    return out
+
+
+def compare(old: dict, new: dict, strict: bool = False) -> Comparison:
+    c = Comparison(old, new, strict=strict)
+    a, b = _index(old), _index(new)
+    for key in sorted(set(a) | set(b)):
+        ra, rb = a.get(key), b.get(key)
+        if ra is None:
+            c.added.append((key, rb["verdict"]))
+            if rb["verdict"] in BAD:
+                c.new_failures.append((key, None, rb))
+            continue
+        if rb is None:
+            c.vanished.append((key, ra["verdict"]))
+            continue
+        va, vb = ra["verdict"], rb["verdict"]
+        if va == vb:
+            continue
+        if vb in BAD and va not in BAD:
+            c.new_failures.append((key, va, rb))
+        elif va in BAD and vb in ("pass", "xpass"):
+            c.fixed.append((key, va, vb))
+        else:
+            c.changed.append((key, va, vb))
+    ra, rb = _results(old), _results(new)
+    for key in sorted(set(ra) | set(rb)):
+        before, after = ra.get(key), rb.get(key)
+        if before is None or after is None:
+            continue  # the test itself is listed as vanished / new
+        da, db = describe_result(key[1], before), describe_result(key[1], after)
+        if da == db:
+            continue
+        worse = key[1] == "recipes" and isinstance(before, dict) and isinstance(after, dict) \
+            and before.get("safe") is True and after.get("safe") is False
+        c.results.append((*key, da, db, worse))
+    for side, report in (("old", old), ("new", new)):
+        if not report.get("complete", True):
+            c.warnings.append(f"the {side} report is incomplete: {report.get('incomplete_reason')}")
+    eo, en = old.get("environment", {}), new.get("environment", {})
+    for k in ("torch", "python", "hypothesis", "platform"):
+        if eo.get(k) != en.get(k):
+            c.warnings.append(f"{k} differs: {eo.get(k)} -> {en.get(k)}")
+    if (old.get("hypothesis") or {}).get("profile") != (new.get("hypothesis") or {}).get("profile"):
+        c.warnings.append("the Hypothesis profiles differ; example budgets are not comparable")
+    return c
+
+
+def _label(report: dict, path: str) -> str:
+    env, suite = report.get("environment", {}), report.get("suite", {})
+    targets = ", ".join(model.targets_of(report)[:6])
+    more = "" if len(model.targets_of(report)) <= 6 else f" … ({len(model.targets_of(report))} targets)"
+    return (f"`{path}`: torch {env.get('torch')}, suite {suite.get('version')} "
+            f"{(suite.get('git_sha') or '?')[:10]}, {report.get('started_at')}, targets {targets}{more}")
+
+
+def markdown(c: Comparison, old_path: str = "OLD", new_path: str = "NEW") -> str:
+    lines = ["# Conformance comparison", "", f"- before: {_label(c.old, old_path)}",
+             f"- after: {_label(c.new, new_path)}", ""]
+    regressions = c.regressions
+    if regressions:
+        lines += [f"**REGRESSED**: {len(regressions)} regression(s).", ""]
+    else:
+        lines += ["**No regressions.**", ""]
+    lines += [f"- {w}" for w in c.warnings] + ([""] if c.warnings else [])
+
+    def table(title, header, rows):
+        lines.extend([f"## {title} ({len(rows)})", ""])
+        if not rows:
+            lines.extend(["None.", ""])
+            return
+        lines.append("| " + " | ".join(header) + " |")
+        lines.append("|" + "|".join("---" for _ in header) + "|")
+        for row in rows:
+            lines.append("| " + " | ".join(str(x).replace("|", "\\|").replace("\n", " ") for x in row) + " |")
+        lines.append("")
+
+    table("New failures", ["target", "check", "before", "after", "first divergence / message"],
+          [(k[0], f"`{k[1]}`", o or "(new test)", r["verdict"],
+            divergence_line(r.get("failure") or {}) or (r.get("message") or "").splitlines()[0:1] and
+            (r.get("message") or "").splitlines()[0]) for k, o, r in c.new_failures])
+    table("Fixed", ["target", "check", "before", "after"], [(k[0], f"`{k[1]}`", o, n) for k, o, n in c.fixed])
+    table("Changed verdicts", ["target", "check", "before", "after"],
+          [(k[0], f"`{k[1]}`", o, n) for k, o, n in c.changed])
+    table("Changed mismatch / recipe / placement outcomes", ["target", "family", "name", "before", "after", ""],
+          [(t, f, n, o, nw, "**regressed**" if bad else "") for t, f, n, o, nw, bad in c.results])
+    table("Vanished tests", ["target", "check", "last verdict"], [(k[0], f"`{k[1]}`", v) for k, v in c.vanished])
+    table("New tests", ["target", "check", "verdict"], [(k[0], f"`{k[1]}`", v) for k, v in c.added])
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def text(c: Comparison) -> str:
+    out = []
+    regressions = c.regressions
+    out.append("REGRESSED" if regressions else "no regressions")
+    out += [f"  {r}" for r in regressions]
+    out += [f"warning: {w}" for w in c.warnings]
+    for title, rows in (("fixed", [f"{k[0]} {k[1]}: {o} -> {n}" for k, o, n in c.fixed]),
+                        ("changed", [f"{k[0]} {k[1]}: {o} -> {n}" for k, o, n in c.changed]),
+                        ("changed outcomes", [f"{t} {f}.{n}: {o} -> {nw}" for t, f, n, o, nw, _ in c.results]),
+                        ("vanished", [f"{k[0]} {k[1]} (was {v})" for k, v in c.vanished]),
+                        ("new tests", [f"{k[0]} {k[1]}: {v}" for k, v in c.added])):
+        if rows:
+            out.append(f"{title} ({len(rows)}):")
+            out += [f"  {r}" for r in rows]
+    return "\n".join(out)

@@ -1,0 +1,163 @@
+"""report.html: one self-contained page (inline CSS, plots as base64 PNG, no scripts)."""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections import Counter
+
+from reports import plots
+from reports.model import show
+from reports.writers import (
+    MARK, describe_result, divergence_line, environment_lines, failures, family_table,
+    headline, matrix, result_is_bad,
+)
+
+CSS = """
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0 auto;max-width:1200px;padding:1em 2em;color:#1d1d1f}
+h1{font-size:1.5em;margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}
+.headline{font-weight:600;padding:.5em .8em;border-radius:6px;background:#e8f5e9}
+.headline.bad{background:#fdecea}.incomplete{background:#fff4e5;border-left:4px solid #f0a000;padding:.6em .8em}
+table{border-collapse:collapse;margin:.5em 0;font-size:12.5px}th,td{border:1px solid #ddd;padding:3px 7px;text-align:center}
+th{background:#f5f5f7;position:sticky;top:0}td.name,th.name{text-align:left;white-space:nowrap}
+.v-pass{background:#e6f4ea}.v-fail,.v-error,.v-nondeterministic,.bad{background:#f8d7da;font-weight:600}
+.v-xfail{background:#fff3cd}.v-xpass{background:#d1ecf1;font-style:italic}.v-skip{color:#888}
+pre{background:#f6f8fa;padding:.7em;overflow:auto;font-size:12px;border-radius:4px;white-space:pre-wrap}
+code{background:#f6f8fa;padding:0 3px;border-radius:3px}
+section.failure{border:1px solid #e0e0e0;border-radius:6px;padding:.2em 1em 1em;margin:1em 0}
+img.plot{max-width:100%;border:1px solid #eee}.muted{color:#777}ul.env{padding-left:1.2em}
+"""
+
+
+def _e(x) -> str:
+    return html.escape(str(x), quote=True)
+
+
+def _table(header, rows, name_cols=1) -> str:
+    out = ["<table><thead><tr>"]
+    out += [f"<th class=\"{'name' if i < name_cols else ''}\">{_e(h)}</th>" for i, h in enumerate(header)]
+    out.append("</tr></thead><tbody>")
+    for row in rows:
+        out.append("<tr>")
+        for i, (text, cls) in enumerate(row):
+            cls = ("name " if i < name_cols else "") + (cls or "")
+            out.append(f"<td class=\"{cls.strip()}\">{_e(text)}</td>")
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def render(report: dict, directory: str = "") -> str:
+    summary = report.get("summary") or {}
+    bad = not summary.get("ok", True)
+    parts = [
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">",
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
+        "<title>Resume conformance report</title>",
+        f"<style>{CSS}</style></head><body>",
+        "<h1>LR-scheduler resume conformance report</h1>",
+        f"<p id=\"headline\" class=\"headline{' bad' if bad else ''}\">{_e(headline(report))}</p>",
+    ]
+    if not report.get("complete"):
+        parts.append(f"<p id=\"incomplete\" class=\"incomplete\"><b>This report is incomplete</b>: "
+                     f"{_e(report.get('incomplete_reason'))}. {len(report.get('not_run', []))} collected "
+                     f"tests did not run.</p>")
+    parts.append("<ul id=\"environment\" class=\"env\">")
+    parts += [f"<li>{_e(line.replace('`', ''))}</li>" for line in environment_lines(report)]
+    targets = ", ".join(f"{t['name']} ({t.get('source') or '?'})" for t in report.get("targets", []))
+    parts.append(f"<li>targets: {_e(targets or '(none)')}</li>")
+    for b in report.get("broken_targets", []):
+        parts.append(f"<li class=\"bad\">target that did not load: {_e(b['name'])}: {_e(b['problem'])}</li>")
+    parts.append("</ul>")
+
+    ts, checks, cells = matrix(report)
+    parts.append("<h2 id=\"matrix\">Target × check</h2>")
+    if cells:
+        rows = [[(t, "")] + [(MARK.get(cells.get((t, c)), "·").strip("*"), f"v-{cells.get((t, c), 'none')}")
+                             for c in checks] for t in ts]
+        parts.append(_table(["target"] + checks, rows))
+    else:
+        parts.append("<p>No test reported.</p>")
+
+    for key, title in (("mismatch", "Constructor/checkpoint mismatch (mismatch.*)"),
+                       ("recipes", "Recipe safety (recipe.*)"),
+                       ("placement", "Loop placement (placement.*)")):
+        tts, names, got = family_table(report, key)
+        if not got:
+            continue
+        parts.append(f"<h2 id=\"{key}\">{_e(title)}</h2>")
+        rows = [[(n, "")] + [(describe_result(key, got[(t, n)]), "bad" if result_is_bad(key, got[(t, n)]) else "")
+                             if (t, n) in got else ("·", "") for t in tts] for n in names]
+        parts.append(_table([key] + tts, rows))
+
+    bad_records = failures(report)
+    parts.append(f"<h2 id=\"failures\">Failures ({len(bad_records)})</h2>")
+    if not bad_records:
+        parts.append("<p>None.</p>")
+    have_plots = plots.available()
+    if bad_records and not have_plots:
+        parts.append("<p class=\"muted\" id=\"no-plots\">Trajectory plots need matplotlib: "
+                     "<code>pip install 'lr-resume-conformance[plots]'</code>.</p>")
+    for r in bad_records:
+        parts.append(_failure(r, have_plots))
+
+    xfails = [r for r in report.get("records", []) if r["verdict"] == "xfail"]
+    if xfails:
+        parts.append(f"<h2 id=\"xfail\">Known failures (xfail, {len(xfails)})</h2><ul>")
+        for r in xfails:
+            repro = (r.get("failure") or {}).get("reproducer")
+            link = f" · <a href=\"{_e(repro)}\">reproducer</a>" if repro else ""
+            parts.append(f"<li>{_e(r.get('target'))} · <code>{_e(r.get('check'))}</code>: "
+                         f"{_e(r.get('reason', ''))}{link}</li>")
+        parts.append("</ul>")
+    xpasses = [r for r in report.get("records", []) if r["verdict"] == "xpass"]
+    if xpasses:
+        parts.append(f"<h2 id=\"xpass\">Unexpected passes (xpass, {len(xpasses)})</h2>"
+                     "<p>These known failures passed: fixed upstream?</p><ul>")
+        parts += [f"<li>{_e(r.get('target'))} · <code>{_e(r.get('check'))}</code>: {_e(r.get('reason', ''))}</li>"
+                  for r in xpasses]
+        parts.append("</ul>")
+    skips = Counter(r.get("reason", "") for r in report.get("records", []) if r["verdict"] == "skip")
+    if skips:
+        parts.append(f"<h2 id=\"skip\">Skipped ({sum(skips.values())})</h2><ul>")
+        parts += [f"<li>{n} × {_e(reason)}</li>" for reason, n in skips.most_common()]
+        parts.append("</ul>")
+    if report.get("not_run"):
+        parts.append(f"<h2 id=\"not-run\">Not run ({len(report['not_run'])})</h2><ul>")
+        parts += [f"<li><code>{_e(n)}</code></li>" for n in report["not_run"][:200]]
+        parts.append("</ul>")
+    parts.append("<p class=\"muted\">Full data: report.json next to this page.</p></body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _failure(r: dict, have_plots: bool) -> str:
+    failure = r.get("failure") or {}
+    out = [f"<section class=\"failure\" data-target=\"{_e(r.get('target'))}\" data-check=\"{_e(r.get('check'))}\" "
+           f"data-verdict=\"{_e(r['verdict'])}\">",
+           f"<h3>{_e(r.get('target'))} · <code>{_e(r.get('check'))}</code> — "
+           f"<span class=\"v-{_e(r['verdict'])}\">{_e(r['verdict'])}</span></h3>",
+           f"<p class=\"muted\">test <code>{_e(r.get('id'))}</code> · {r.get('examples', 0)} examples tried</p>"]
+    d = failure.get("divergence")
+    if d:
+        out.append(f"<p class=\"divergence\">{_e(divergence_line(failure).replace('`', ''))}</p>")
+        out.append(_table(["", "step", "group", "field", "expected", "actual"],
+                          [[("first divergence", ""), (d.get("step"), ""), (d.get("group"), ""),
+                            (d.get("field"), ""), (show(d.get("expected")), ""), (show(d.get("actual")), "bad")]]))
+    out.append(f"<pre class=\"message\">{_e((r.get('message') or '(no message)').rstrip())}</pre>")
+    if have_plots and failure.get("trajectories"):
+        try:
+            png = plots.trajectory_png(r)
+        except Exception as exc:  # noqa: BLE001 - a broken plot must not cost the page
+            png = None
+            out.append(f"<p class=\"muted\">plot failed: {_e(repr(exc))}</p>")
+        if png:
+            b64 = base64.b64encode(png).decode("ascii")
+            out.append(f"<img class=\"plot\" alt=\"uninterrupted vs resumed trajectory of "
+                       f"{_e(r.get('target'))} {_e(r.get('check'))}\" src=\"data:image/png;base64,{b64}\">")
+    if failure.get("reproducer"):
+        out.append(f"<p>Reproduce without the suite: <code>python {_e(failure['reproducer'])}</code> "
+                   f"(<a href=\"{_e(failure['reproducer'])}\">script</a>, path relative to this page)</p>")
+    if failure.get("hypothesis_reproduce"):
+        out.append(f"<p>Replay in the suite: add <code>{_e(failure['hypothesis_reproduce'])}</code> to the test.</p>")
+    out.append("</section>")
+    return "\n".join(out)

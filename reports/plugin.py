@@ -1,0 +1,441 @@
+"""pytest hooks that collect one record per target x check and write the report.
+
+- Every test report carries a small JSON property ``lrc.report`` (target,
+  check, and for a failing call the shrunk case, divergence and
+  trajectories), attached where the test ran; pytest-xdist ships
+  `user_properties` to the controller, so worker results reach one report.
+- The controller (or the only process) turns the reports of each test into a
+  record, and at session end writes `report.json`, `report.md`,
+  `report.html` and one reproducer per failure, atomically.
+- A crashed xdist worker leaves its test as `error` with the cause; tests
+  that never reported are listed, and a run stopped by Ctrl-C or SIGTERM
+  still writes a report marked incomplete. `report.json` is also refreshed
+  while the run goes on, so even a killed run leaves one.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import threading
+import time
+from typing import Any, Optional
+
+import pytest
+
+from reports import capture, model
+from reports.model import ERROR, FAIL, PASS, SKIP, XFAIL, XPASS
+
+PROPERTY = "lrc.report"
+RECORD = "lrc"  # the conformance plugin's record (examples, statuses, results)
+DEFAULT_DIR = os.path.join("reports", "latest")
+PROGRESS_EVERY = 5.0  # seconds between refreshes of report.json during a run
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("lrc-report", "LR-scheduler resume conformance: reports")
+    group.addoption(
+        "--report-dir", default=None, metavar="DIR",
+        help="where to write report.json, report.md, report.html and reproducers "
+        "(default: $LRC_REPORT_DIR or reports/latest under the rootdir)",
+    )
+    group.addoption("--no-report", action="store_true", default=False, help="write no report")
+
+
+def _is_worker(config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_configure(config):
+    if _is_worker(config) or config.getoption("no_report", False):
+        return
+    config.pluginmanager.register(Collector(config), "lrc-report-collector")
+
+
+# --------------------------------------------------------------------------- worker side
+
+
+def _target_of(item) -> Any:
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return params.get("target", params.get("broken_target"))
+
+
+def _check_of(item) -> Optional[str]:
+    try:
+        from conformance.plugin import check_of  # knows per-target check ids
+
+        return check_of(item)
+    except Exception:  # noqa: BLE001 - fall back to the bare marker
+        mark = item.get_closest_marker("check")
+        return mark.args[0] if mark and mark.args else None
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    try:
+        target = _target_of(item)
+        meta: dict[str, Any] = {"target": getattr(target, "name", None), "check": _check_of(item)}
+        if call.when == "setup":
+            meta["target_info"] = capture.capture_target(target) if hasattr(target, "build") else {}
+        if call.when == "call":
+            seen = _outcome(item)
+            if seen is not None and seen.last_bad is not None:
+                meta["failure"] = capture.capture_verdict(seen.last_bad)
+        report.user_properties.append((PROPERTY, json.dumps(meta, allow_nan=False)))
+    except Exception as exc:  # noqa: BLE001 - a report problem must not fail the test
+        report.user_properties.append((PROPERTY, json.dumps({"capture_error": repr(exc)})))
+    return report
+
+
+def _outcome(item):
+    try:
+        from conformance.plugin import OUTCOME
+    except ImportError:
+        return None
+    return item.stash.get(OUTCOME, None)
+
+
+# --------------------------------------------------------------------------- controller side
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _git(root: str, *args: str) -> Optional[str]:
+    try:
+        out = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def _props(report) -> dict:
+    found: dict[str, Any] = {}
+    for key, value in getattr(report, "user_properties", []) or []:
+        if key in (PROPERTY, RECORD):
+            try:
+                found[key] = json.loads(value) if isinstance(value, str) else value
+            except json.JSONDecodeError:
+                found[key] = {"capture_error": f"unreadable {key} property"}
+    return found
+
+
+def _skip_reason(report) -> str:
+    lr = report.longrepr
+    if isinstance(lr, tuple) and len(lr) == 3:
+        return str(lr[2]).removeprefix("Skipped: ")
+    return str(lr or "")
+
+
+def _tail(text: str, lines: int = 40) -> str:
+    parts = (text or "").rstrip().splitlines()
+    return "\n".join(parts[-lines:]) if len(parts) > lines else "\n".join(parts)
+
+
+def _check_from_nodeid(nodeid: str) -> tuple[Optional[str], str]:
+    """(target, test name) guessed from a node id, for tests that never reported."""
+    name = nodeid.split("::")[-1]
+    target = None
+    if "[" in name and name.endswith("]"):
+        name, target = name[:-1].split("[", 1)
+    return target, name
+
+
+class Collector:
+    """Turns per-phase test reports into records and writes the report files."""
+
+    def __init__(self, config) -> None:
+        self.config = config
+        self.entries: dict[str, dict] = {}  # nodeid -> record under construction
+        self.order: list[str] = []
+        self.expected: set[str] = set()
+        self.started = _now()
+        self.t0 = time.monotonic()
+        self.interrupted: Optional[str] = None
+        self.node_errors: dict[str, str] = {}
+        self.last_progress = 0.0
+        self.written: Optional[str] = None
+        self.explicit_dir = bool(config.getoption("report_dir") or os.environ.get("LRC_REPORT_DIR"))
+        self._old_sigterm = None
+        if threading.current_thread() is threading.main_thread():
+            try:
+                self._old_sigterm = signal.signal(signal.SIGTERM, self._on_sigterm)
+            except (ValueError, OSError):
+                self._old_sigterm = None
+
+    # ----- where
+
+    @property
+    def report_dir(self) -> str:
+        chosen = self.config.getoption("report_dir") or os.environ.get("LRC_REPORT_DIR")
+        if chosen:
+            return os.path.abspath(os.path.join(str(self.config.invocation_params.dir), chosen))
+        return os.path.join(str(self.config.rootpath), DEFAULT_DIR)
+
+    # ----- signals
+
+    def _on_sigterm(self, signum, frame):
+        self.interrupted = "terminated by SIGTERM (a timeout or a cancelled CI job)"
+        raise KeyboardInterrupt(self.interrupted)
+
+    def pytest_unconfigure(self, config):
+        if self._old_sigterm is not None:
+            try:
+                signal.signal(signal.SIGTERM, self._old_sigterm)
+            except (ValueError, OSError):
+                pass
+
+    def pytest_keyboard_interrupt(self, excinfo):
+        if self.interrupted is None:
+            self.interrupted = "interrupted by Ctrl-C (KeyboardInterrupt)"
+
+    # ----- what should run
+
+    def pytest_collection_finish(self, session):
+        self.expected.update(item.nodeid for item in session.items)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids):
+        self.expected.update(ids)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node, error):
+        if error:
+            self.node_errors[getattr(node.gateway, "id", str(node))] = str(error)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_handlecrashitem(self, crashitem, report, sched):
+        entry = self._entry(crashitem)
+        entry["crashed"] = True
+
+    # ----- each report
+
+    def _entry(self, nodeid: str) -> dict:
+        if nodeid not in self.entries:
+            target, test = _check_from_nodeid(nodeid)
+            self.entries[nodeid] = {"id": nodeid, "target": target, "check": None, "test": test,
+                                    "verdict": None, "examples": 0, "duration": 0.0}
+            self.order.append(nodeid)
+        return self.entries[nodeid]
+
+    def pytest_runtest_logreport(self, report):
+        entry = self._entry(report.nodeid)
+        props = _props(report)
+        meta, rec = props.get(PROPERTY, {}), props.get(RECORD)
+        if meta.get("target"):
+            entry["target"] = meta["target"]
+        if meta.get("check"):
+            entry["check"] = meta["check"]
+        if meta.get("target_info"):
+            entry["target_info"] = meta["target_info"]
+        if meta.get("capture_error"):
+            entry.setdefault("notes", []).append(f"report capture failed: {meta['capture_error']}")
+        entry["duration"] = round(entry["duration"] + float(getattr(report, "duration", 0) or 0), 3)
+        node = getattr(report, "node", None)
+        worker = getattr(getattr(node, "gateway", None), "id", None) or getattr(report, "worker_id", None)
+        if worker:
+            entry["worker"] = worker
+        when = report.when
+        if when == "???":  # pytest-xdist: the worker died while running this test
+            cause = str(report.longrepr or "worker crashed")
+            if worker and worker in self.node_errors:
+                cause += f"\n{self.node_errors[worker]}"
+            entry.update(verdict=ERROR, message=f"{cause}\n(the worker process died; "
+                         "a segfault, os._exit or out-of-memory kill in the target or torch)")
+            entry["crashed"] = True
+            self._finish(entry)
+            return
+        if when == "setup":
+            if report.skipped:
+                if hasattr(report, "wasxfail"):
+                    entry.update(verdict=XFAIL, reason=report.wasxfail or _skip_reason(report))
+                else:
+                    entry.update(verdict=SKIP, reason=_skip_reason(report))
+            elif report.failed:
+                entry.update(verdict=ERROR, message="error in test setup:\n" + _tail(report.longreprtext))
+        elif when == "call":
+            self._call(entry, report, meta, rec)
+        elif when == "teardown":
+            if report.failed and entry.get("verdict") in (None, PASS, XPASS):
+                entry.update(verdict=ERROR, message="error in test teardown:\n" + _tail(report.longreprtext))
+            if entry.get("verdict") is None:
+                entry["verdict"] = ERROR
+                entry["message"] = "the test produced no outcome"
+            self._finish(entry)
+
+    def _call(self, entry: dict, report, meta: dict, rec: Optional[dict]) -> None:
+        if rec:
+            if rec.get("check"):
+                entry["check"] = rec["check"]
+            entry["examples"] = rec.get("examples", 0)
+            entry["statuses"] = rec.get("statuses", {})
+            results = rec.get("results") or {}
+            if results:
+                entry["results"] = results
+                for key in ("recipes", "mismatch", "placement"):
+                    if key in results:
+                        entry[key] = results[key]
+        failure = meta.get("failure")
+        status = (failure or {}).get("status") or (rec or {}).get("status")
+        xfail = hasattr(report, "wasxfail")
+        if report.passed:
+            entry["verdict"] = XPASS if xfail else PASS
+            if xfail:
+                entry["reason"] = report.wasxfail
+        elif report.skipped:
+            if xfail:
+                entry.update(verdict=XFAIL, reason=report.wasxfail)
+            else:
+                entry.update(verdict=SKIP, reason=_skip_reason(report))
+        else:  # failed
+            if xfail:  # strict xfail that passed
+                entry.update(verdict=XPASS, reason=report.wasxfail)
+            elif status in (FAIL, ERROR, model.NONDETERMINISTIC):
+                entry["verdict"] = status
+            else:
+                entry["verdict"] = ERROR
+        if report.failed or entry["verdict"] == XFAIL:
+            if failure:
+                entry["message"] = failure.get("message", "")
+                entry["failure"] = {k: v for k, v in failure.items() if k not in ("message", "status")}
+            elif report.failed:
+                entry["message"] = ("the test raised outside the check (a harness or test error):\n"
+                                    + _tail(report.longreprtext))
+            blob = capture.hypothesis_blob(getattr(report, "longreprtext", ""))
+            if blob:
+                entry.setdefault("failure", {})["hypothesis_reproduce"] = blob
+
+    def _finish(self, entry: dict) -> None:
+        now = time.monotonic()
+        if now - self.last_progress >= PROGRESS_EVERY:
+            self.last_progress = now
+            self._write(final=False)
+
+    # ----- the end
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session, exitstatus):
+        if exitstatus == pytest.ExitCode.INTERRUPTED and self.interrupted is None:
+            self.interrupted = "interrupted"
+        if self.interrupted is None and getattr(session, "shouldstop", False):
+            self.interrupted = f"stopped early: {session.shouldstop}"
+        if self.interrupted is None and getattr(session, "shouldfail", False):
+            self.interrupted = f"stopped early: {session.shouldfail}"
+        self._write(final=True, exitstatus=int(exitstatus))
+
+    def pytest_terminal_summary(self, terminalreporter):
+        if self.written:
+            terminalreporter.write_line(f"lrc report: {self.written}")
+
+    def records(self) -> tuple[list[dict], list[str]]:
+        records, not_run = [], []
+        for nodeid in self.order:
+            e = dict(self.entries[nodeid])
+            if e.get("verdict") is None:
+                if self.interrupted:
+                    not_run.append(nodeid)
+                    continue
+                e["verdict"] = ERROR
+                e["message"] = "the test started but never finished reporting (its worker crashed?)"
+            records.append(e)
+        for nodeid in sorted(self.expected - set(self.entries)):
+            if self.interrupted:
+                not_run.append(nodeid)
+            else:
+                target, test = _check_from_nodeid(nodeid)
+                records.append({"id": nodeid, "target": target, "check": None, "test": test,
+                                "verdict": ERROR, "examples": 0,
+                                "message": "collected but never run: a crashed worker or an aborted "
+                                           "session lost it"})
+        return records, not_run
+
+    def envelope(self, records: list[dict], not_run: list[str], final: bool, exitstatus=None) -> dict:
+        import hypothesis
+        from hypothesis import settings
+
+        import conformance
+
+        root = str(self.config.rootpath)
+        try:
+            import torch
+
+            torch_version = torch.__version__
+        except ImportError:
+            torch_version = None
+        targets, broken = [], []
+        try:
+            from conformance.plugin import BROKEN, TARGETS
+
+            for t in self.config.stash.get(TARGETS, []):
+                targets.append({"name": t.name, "source": getattr(t, "source", "")})
+            for b in self.config.stash.get(BROKEN, []):
+                broken.append({"name": b.name, "problem": b.problem})
+        except ImportError:
+            pass
+        sha = _git(root, "rev-parse", "HEAD")
+        dirty = _git(root, "status", "--porcelain", "--untracked-files=no")
+        workers = getattr(self.config.option, "numprocesses", None)
+        complete = final and self.interrupted is None and not not_run
+        return {
+            "schema_version": model.SCHEMA_VERSION,
+            "suite": {"name": "lr-resume-conformance", "version": conformance.__version__,
+                      "git_sha": sha, "git_dirty": bool(dirty) if dirty is not None else None},
+            "environment": {
+                "torch": torch_version,
+                "python": platform.python_version(),
+                "hypothesis": hypothesis.__version__,
+                "pytest": pytest.__version__,
+                "platform": platform.platform(),
+                "machine": platform.machine(),
+                "xdist_workers": workers,
+            },
+            "command": ["pytest", *self.config.invocation_params.args],
+            "targets": targets,
+            "broken_targets": broken,
+            "hypothesis": {
+                "profile": self.config.getoption("hypothesis_profile", None)
+                or getattr(settings, "_current_profile", None),
+                "seed": self.config.getoption("hypothesis_seed", None),
+                "max_examples": settings.default.max_examples,
+                "derandomize": settings.default.derandomize,
+            },
+            "started_at": self.started,
+            "finished_at": _now() if final else None,
+            "duration_s": round(time.monotonic() - self.t0, 2),
+            "complete": complete,
+            "status": "complete" if complete else ("running" if not final else "incomplete"),
+            "incomplete_reason": None if complete else (
+                self.interrupted or ("the run is still going" if not final else
+                                     f"{len(not_run)} collected tests never ran")),
+            "exitstatus": exitstatus,
+            "not_run": not_run,
+            "summary": model.summarize(records),
+            "records": model.sort_records(records),
+        }
+
+    def _write(self, final: bool, exitstatus=None) -> None:
+        if not self.entries and not self.explicit_dir:
+            return  # e.g. the selftests: no conformance test ran, keep the last suite report
+        if not self.explicit_dir and not any(e.get("check") for e in self.entries.values()) and final:
+            return
+        from reports import writers
+
+        records, not_run = self.records()
+        report = self.envelope(records, not_run, final, exitstatus)
+        try:
+            if final:
+                writers.write_all(report, self.report_dir)
+                self.written = os.path.join(self.report_dir, "report.html")
+            else:
+                model.write_atomic(os.path.join(self.report_dir, "report.json"), model.dumps(report))
+        except Exception as exc:  # noqa: BLE001 - never lose the test run to a report bug
+            sys.stderr.write(f"lrc: could not write the report to {self.report_dir}: {exc!r}\n")
+            if final:
+                raise
