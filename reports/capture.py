@@ -144,7 +144,22 @@ def capture_case(case) -> dict:
     return out
 
 
-def capture_target(target) -> dict:
+def _factory(build) -> Optional[dict]:
+    """The library class or function a `build` lambda closes over, if exactly one."""
+    found = []
+    for cell in getattr(build, "__closure__", None) or ():
+        try:
+            obj = cell.cell_contents
+        except ValueError:
+            continue
+        if inspect.isclass(obj) or inspect.isfunction(obj) or inspect.isbuiltin(obj):
+            module = getattr(obj, "__module__", "") or ""
+            if module.split(".")[0] not in SUITE_MODULES and "<" not in obj.__qualname__:
+                found.append({"module": module, "qualname": obj.__qualname__})
+    return found[0] if len(found) == 1 else None
+
+
+def capture_target(target, refs=()) -> dict:
     if target is None:
         return {}
     caps = getattr(target, "capabilities", None)
@@ -160,6 +175,8 @@ def capture_target(target) -> dict:
         "source": getattr(target, "source", "") or "",
         "metric_driven": bool(getattr(caps, "metric_driven", False)),
         "custom_adapter": bool(custom),
+        "factory": _factory(getattr(target, "build", None)),
+        "refs": list(refs),
     }
 
 

@@ -6,7 +6,7 @@ outcomes, and vanished and new tests. It *regressed* when:
 
 - a check is failing (fail / error / nondeterministic) that was not before,
   including a new test that fails;
-- a recipe that was safe for a target is no longer safe;
+- a supported recipe that was safe for a target is no longer safe;
 - the new run is incomplete (an interrupted run cannot prove the absence of
   regressions);
 - with `--strict`, a test vanished or any mismatch / placement outcome changed.
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from reports import model
 from reports.model import BAD, record_key
-from reports.writers import describe_result, divergence_line
+from reports.writers import describe_result, divergence_line, supported_recipe
 
 FAMILIES = ("recipes", "mismatch", "placement")
 
@@ -98,11 +98,12 @@ def compare(old: dict, new: dict, strict: bool = False) -> Comparison:
         before, after = ra.get(key), rb.get(key)
         if before is None or after is None:
             continue  # the test itself is listed as vanished / new
-        da, db = describe_result(key[1], before), describe_result(key[1], after)
+        da, db = describe_result(key[1], before, key[2]), describe_result(key[1], after, key[2])
         if da == db:
             continue
         worse = key[1] == "recipes" and isinstance(before, dict) and isinstance(after, dict) \
-            and before.get("safe") is True and after.get("safe") is False
+            and before.get("safe") is True and after.get("safe") is False \
+            and supported_recipe(key[2], after)
         c.results.append((*key, da, db, worse))
     for side, report in (("old", old), ("new", new)):
         if not report.get("complete", True):

@@ -25,7 +25,7 @@ th{background:#f5f5f7;position:sticky;top:0}td.name,th.name{text-align:left;whit
 pre{background:#f6f8fa;padding:.7em;overflow:auto;font-size:12px;border-radius:4px;white-space:pre-wrap}
 code{background:#f6f8fa;padding:0 3px;border-radius:3px}
 section.failure{border:1px solid #e0e0e0;border-radius:6px;padding:.2em 1em 1em;margin:1em 0}
-img.plot{max-width:100%;border:1px solid #eee}.muted{color:#777}ul.env{padding-left:1.2em}
+div.scroll{overflow-x:auto;max-width:100%}img.plot{max-width:100%;border:1px solid #eee}.muted{color:#777}ul.env{padding-left:1.2em}
 """
 
 
@@ -73,9 +73,9 @@ def render(report: dict, directory: str = "") -> str:
     ts, checks, cells = matrix(report)
     parts.append("<h2 id=\"matrix\">Target × check</h2>")
     if cells:
-        rows = [[(t, "")] + [(MARK.get(cells.get((t, c)), "·").strip("*"), f"v-{cells.get((t, c), 'none')}")
-                             for c in checks] for t in ts]
-        parts.append(_table(["target"] + checks, rows))
+        rows = [[(c, "")] + [(MARK.get(cells.get((t, c)), "·").strip("*"), f"v-{cells.get((t, c), 'none')}")
+                             for t in ts] for c in checks]
+        parts.append("<div class=\"scroll\">" + _table(["check"] + ts, rows) + "</div>")
     else:
         parts.append("<p>No test reported.</p>")
 
@@ -86,9 +86,13 @@ def render(report: dict, directory: str = "") -> str:
         if not got:
             continue
         parts.append(f"<h2 id=\"{key}\">{_e(title)}</h2>")
-        rows = [[(n, "")] + [(describe_result(key, got[(t, n)]), "bad" if result_is_bad(key, got[(t, n)]) else "")
+        rows = [[(n, "")] + [(describe_result(key, got[(t, n)], n),
+                              "bad" if result_is_bad(key, got[(t, n)], n) else "")
                              if (t, n) in got else ("·", "") for t in tts] for n in names]
-        parts.append(_table([key] + tts, rows))
+        if key == "recipes":
+            parts.append("<p>Supported recipes (canonical, last_epoch, fast_forward) must be safe; "
+                         "pitfall recipes are expected to be UNSAFE.</p>")
+        parts.append("<div class=\"scroll\">" + _table([key] + tts, rows) + "</div>")
 
     bad_records = failures(report)
     parts.append(f"<h2 id=\"failures\">Failures ({len(bad_records)})</h2>")

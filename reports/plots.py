@@ -80,6 +80,9 @@ def trajectory_png(record: dict) -> Optional[bytes]:
         ax.grid(alpha=0.3)
     axes[0, 0].set_title(f"{record.get('target')} · {record.get('check')}: uninterrupted vs resumed", fontsize=10)
     axes[-1, 0].set_xlabel("optimizer step")
+    from matplotlib.ticker import MaxNLocator
+
+    axes[-1, 0].xaxis.set_major_locator(MaxNLocator(integer=True))
     handles, labels = axes[0, 0].get_legend_handles_labels()
     if len(fields) > 1:
         h2, l2 = axes[1, 0].get_legend_handles_labels()

@@ -82,7 +82,8 @@ def pytest_runtest_makereport(item, call):
         target = _target_of(item)
         meta: dict[str, Any] = {"target": getattr(target, "name", None), "check": _check_of(item)}
         if call.when == "setup":
-            meta["target_info"] = capture.capture_target(target) if hasattr(target, "build") else {}
+            refs = list(item.config.getoption("target", None) or [])
+            meta["target_info"] = capture.capture_target(target, refs) if hasattr(target, "build") else {}
         if call.when == "call":
             seen = _outcome(item)
             if seen is not None and seen.last_bad is not None:

@@ -23,10 +23,23 @@ def file_name(record: dict) -> str:
     return re.sub(r"[^A-Za-z0-9_]+", "_", stem).strip("_") + ".py"
 
 
+SUITE_MODE = (
+    "# This target needs the suite's own description of it (a custom adapter or\n"
+    "# builder): the suite and the target's package must be importable.\n"
+    "from conformance.registry import select\n"
+    "_TARGETS, _BROKEN = select(REFS)\n"
+    "SPEC = next((t for t in _TARGETS if t.name == TARGET), None)\n"
+    "if SPEC is None:\n"
+    "    raise SystemExit(f'target {TARGET!r} did not load from {REFS}: {_BROKEN}')\n"
+    "ADAPTER = SPEC.adapter"
+)
+
+
 def _build_code(target: dict) -> tuple[str, str]:
-    """(imports, body of build_scheduler) for the target."""
+    """(imports and setup, body of build_scheduler) for the target."""
     name, source = target.get("name", ""), target.get("source", "")
-    if source == "torch":
+    factory = target.get("factory")
+    if source == "torch" and not target.get("custom_adapter"):
         if name == "SWALR":
             return "from torch.optim.swa_utils import SWALR", "return SWALR(optimizer, **config)"
         if name in ("SequentialLR", "ChainedScheduler"):
@@ -39,17 +52,21 @@ def _build_code(target: dict) -> tuple[str, str]:
             return "from torch.optim import lr_scheduler", children + (
                 "return lr_scheduler.ChainedScheduler(children, optimizer)")
         return "from torch.optim import lr_scheduler", f"return lr_scheduler.{name}(optimizer, **config)"
-    if ":" in source:
-        module, attr = source.split(":", 1)
-        return (
-            f"import importlib\nTARGET_OBJECT = getattr(importlib.import_module({module!r}), {attr!r})",
-            "obj = TARGET_OBJECT\n"
-            "if hasattr(obj, \"build\") and not isinstance(obj, type):  # a TargetSpec record\n"
-            "    return obj.build(optimizer, config)\n"
-            "return obj(optimizer, **config)",
-        )
-    return "", (f"raise SystemExit('the report does not say where target {name!r} comes from "
-                f"(source {source!r}); edit build_scheduler() to construct it')")
+    if target.get("custom_adapter") or (not factory and ":" not in source):
+        return SUITE_MODE, "return SPEC.build(optimizer, config)"
+    if factory:
+        module, qualname = factory["module"], factory["qualname"]
+        head = qualname.split(".")[0]
+        return f"from {module} import {head}", f"return {qualname}(optimizer, **config)"
+    module, attr = source.split(":", 1)
+    return (
+        f"import importlib\nTARGET_OBJECT = importlib.import_module({module!r})\n"
+        f"for _part in {attr!r}.split('.'):\n    TARGET_OBJECT = getattr(TARGET_OBJECT, _part)",
+        "obj = TARGET_OBJECT\n"
+        "if hasattr(obj, \"build\") and not isinstance(obj, type):  # a TargetSpec record\n"
+        "    return obj.build(optimizer, config)\n"
+        "return obj(optimizer, **config)",
+    )
 
 
 def render(record: dict, suite_version: str = "", generated: str = "") -> Optional[str]:
@@ -78,12 +95,13 @@ def render(record: dict, suite_version: str = "", generated: str = "") -> Option
         The suite reported: {expected}
 
         Run:  python {file_name(record)}
-        Needs only torch{'' if target.get('source') == 'torch' else ' and the package of ' + str(target.get('source'))}.
+        Needs {_needs(target)}.
         Exits 1 when the failure reproduces, 0 when the two trajectories agree.
         """)
     subs = {
         "DOC": doc.replace('"""', "'''"),
-        "IMPORTS": "\n".join(x for x in (imports, extra_imports) if x),
+        "IMPORTS": imports,
+        "CALLABLE_IMPORTS": extra_imports,
         "SOURCES": sources or "# (the config uses no callables)",
         "PROBLEMS": "".join(f"# WARNING: {p}\n" for p in problems),
         "ADAPTER_NOTE": adapter_note,
@@ -108,12 +126,21 @@ def render(record: dict, suite_version: str = "", generated: str = "") -> Option
         "SCHED_FIRST": repr(bool(loop.get("sched_first"))),
         "SCALER": repr(bool(loop.get("scaler"))),
         "REPORTED": repr(expected),
+        "REFS": repr(list(target.get("refs") or [])),
         "BUILD": textwrap.indent(build, "    "),
     }
     text = TEMPLATE
     for key, value in subs.items():
         text = text.replace("{{" + key + "}}", value)
     return text
+
+
+def _needs(target: dict) -> str:
+    if target.get("source") == "torch" and not target.get("custom_adapter"):
+        return "only torch"
+    if target.get("custom_adapter") or (not target.get("factory") and ":" not in target.get("source", "")):
+        return f"torch, this suite and the target's package ({target.get('source')})"
+    return f"only torch and the target's package ({target.get('source')})"
 
 
 def _float(v):
@@ -123,7 +150,7 @@ def _float(v):
 
 
 TEMPLATE = '''#!/usr/bin/env python3
-"""{{DOC}}"""
+r"""{{DOC}}"""
 
 import copy
 import io
@@ -136,7 +163,7 @@ import warnings
 from dataclasses import dataclass
 
 import torch
-{{IMPORTS}}
+{{CALLABLE_IMPORTS}}
 
 # --- callables used by the config, inlined from the suite ---------------------
 {{SOURCES}}
@@ -163,6 +190,11 @@ ACCUMULATE = {{ACCUMULATE}}  # micro-batches per optimizer step
 SCHED_FIRST = {{SCHED_FIRST}}  # scheduler.step() before optimizer.step()
 SCALER = {{SCALER}}  # AMP GradScaler on CPU
 REPORTED = {{REPORTED}}
+REFS = {{REFS}}  # the run's --target references (used only when the suite describes the target)
+ADAPTER = None  # the suite's stepping adapter, for targets that need one
+
+
+{{IMPORTS}}
 
 
 def build_scheduler(optimizer, config):
@@ -227,15 +259,29 @@ def momentum_of(group):
 
 
 def last_lr(scheduler):
+    if ADAPTER is not None:
+        return ADAPTER.last_lr(scheduler)
     getter = getattr(scheduler, "get_last_lr", None)
     return None if getter is None else getter()
 
 
 def step(scheduler, metric):
+    if ADAPTER is not None:
+        return ADAPTER.step(scheduler, metric)
     if metric is None:
         scheduler.step()
     else:
         scheduler.step(metric)
+
+
+def state_dict(scheduler):
+    return ADAPTER.state_dict(scheduler) if ADAPTER is not None else scheduler.state_dict()
+
+
+def load_state_dict(scheduler, state):
+    if ADAPTER is not None:
+        return ADAPTER.load_state_dict(scheduler, state)
+    return scheduler.load_state_dict(state)
 
 
 class Session:
@@ -266,7 +312,7 @@ def resume(checkpoint):
     else:  # canonical: construct as originally, load optimizer state, then scheduler state
         s.scheduler = build_scheduler(s.optimizer, CONFIG)
         s.optimizer.load_state_dict(checkpoint["optimizer"])
-        s.scheduler.load_state_dict(checkpoint["scheduler"])
+        load_state_dict(s.scheduler, checkpoint["scheduler"])
     return s
 
 
@@ -313,7 +359,7 @@ def run(interrupt):
                 ckpt = {
                     "model": [p.detach().clone() for p in s.params],
                     "optimizer": s.optimizer.state_dict(),
-                    "scheduler": s.scheduler.state_dict(),
+                    "scheduler": state_dict(s.scheduler),
                     "iteration": i, "sched_steps": sched_steps, "opt_steps": opt_steps,
                 }
                 if s.scaler is not None:

@@ -89,29 +89,46 @@ def family_table(report: dict, key: str) -> tuple[list[str], list[str], dict]:
     return targets, names, cells
 
 
-def describe_result(key: str, result) -> str:
+SUPPORTED_RECIPES = ("canonical", "last_epoch", "fast_forward")
+
+
+def supported_recipe(name: str, result) -> bool:
+    """Supported recipes must be safe; pitfall recipes are expected to diverge."""
+    if isinstance(result, dict) and "status" in result and "outcome" not in result:
+        return True
+    return name in SUPPORTED_RECIPES
+
+
+def describe_result(key: str, result, name: str = "") -> str:
     """One table cell for a recipes / mismatch / placement result."""
     if not isinstance(result, dict):
         return str(result)
     if key == "recipes" and "safe" in result:
         text = "safe" if result["safe"] else "UNSAFE"
+        outcome = result.get("outcome")
+        if not result["safe"] and outcome and outcome not in ("diverges", "unsafe"):
+            text += f": {outcome}"
         div = result.get("first_divergence")
-        if isinstance(div, dict) and div.get("step") is not None:
+        if not result["safe"] and isinstance(div, dict) and div.get("step") is not None:
             text += f" (step {div['step']})"
         elif result.get("status") not in (None, "pass", "fail"):
             text += f" ({result['status']})"
         return text
     for field in ("outcome", "verdict", "status", "safe"):
         if field in result:
-            return str(result[field])
+            text = str(result[field])
+            if result.get("step") is not None and text not in ("pass", "safe"):
+                text += f" (step {result['step']})"
+            return text
     return ", ".join(f"{k}={v}" for k, v in result.items() if not isinstance(v, (dict, list)))
 
 
-def result_is_bad(key: str, result) -> bool:
+def result_is_bad(key: str, result, name: str = "") -> bool:
+    """A result the reader must look at: an unsafe supported recipe, a failing outcome."""
     if not isinstance(result, dict):
         return False
     if key == "recipes":
-        return result.get("safe") is False
+        return result.get("safe") is False and supported_recipe(name, result)
     return str(result.get("outcome", result.get("status", ""))) in BAD
 
 
@@ -186,9 +203,9 @@ def markdown(report: dict, repro_prefix: str = "") -> str:
     targets_, checks, cells = matrix(report)
     lines += ["## Target × check", ""]
     if cells:
-        lines += _md_table(["target"] + checks,
-                           [[t] + [MARK.get(cells.get((t, c), ""), "") or "·" for c in checks]
-                            for t in targets_])
+        lines += _md_table(["check"] + targets_,
+                           [[f"`{c}`"] + [MARK.get(cells.get((t, c), ""), "") or "·" for t in targets_]
+                            for c in checks])
     else:
         lines.append("No test reported.")
     lines.append("")
@@ -198,7 +215,8 @@ def markdown(report: dict, repro_prefix: str = "") -> str:
          "Which value wins when the constructor argument on resume differs from the checkpoint."),
         ("recipes", "Recipe safety (`recipe.*`)",
          "Whether resuming with each recipe reproduces the uninterrupted trajectory "
-         "(UNSAFE: first divergent step)."),
+         "(UNSAFE: first divergent step). Supported recipes (canonical, last_epoch, fast_forward) "
+         "must be safe; pitfall recipes are expected to be UNSAFE."),
         ("placement", "Loop placement (`placement.*`)", ""),
     ):
         ts, names, got = family_table(report, key)
@@ -206,7 +224,7 @@ def markdown(report: dict, repro_prefix: str = "") -> str:
             continue
         lines += [f"## {title}", ""] + ([blurb, ""] if blurb else [])
         lines += _md_table([key[:-1] if key.endswith("s") else key] + ts,
-                           [[n] + [describe_result(key, got[(t, n)]) if (t, n) in got else "·" for t in ts]
+                           [[n] + [describe_result(key, got[(t, n)], n) if (t, n) in got else "·" for t in ts]
                             for n in names])
         lines.append("")
 

@@ -1,0 +1,39 @@
+"""Deliberately broken schedulers, and a pytest plugin that crashes or stops a run, for the report self-tests.
+
+- `ForgetfulStepLR` leaves `last_epoch` out of its `state_dict`, so a resumed
+  run restarts the schedule: the suite must report `fail` and a reproducer
+  that reproduces it.
+- Loaded with `-p`, this module is also a plugin: `LRC_SELFTEST_CRASH=<substring>`
+  kills the process running the matching test (an xdist worker crash), and
+  `LRC_SELFTEST_SIGTERM=<substring>` sends SIGTERM to the run there (a CI
+  timeout), so the report must come out incomplete.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from torch.optim.lr_scheduler import StepLR
+
+
+class ForgetfulStepLR(StepLR):
+    """StepLR whose checkpoint forgets where the schedule was."""
+
+    def __init__(self, optimizer, step_size: int = 2, gamma: float = 0.5, last_epoch: int = -1):
+        super().__init__(optimizer, step_size=step_size, gamma=gamma, last_epoch=last_epoch)
+
+    def state_dict(self):
+        state = super().state_dict()
+        state.pop("last_epoch", None)
+        state.pop("_step_count", None)
+        return state
+
+
+def pytest_runtest_call(item):
+    crash = os.environ.get("LRC_SELFTEST_CRASH")
+    if crash and crash in item.nodeid:
+        os._exit(3)
+    stop = os.environ.get("LRC_SELFTEST_SIGTERM")
+    if stop and stop in item.nodeid:
+        os.kill(os.getpid(), signal.SIGTERM)
