@@ -84,10 +84,8 @@ def render(record: dict, suite_version: str = "", generated: str = "") -> Option
     problems = case.get("problems", [])
     setup, plan, loop = case["setup"], case["plan"], case["loop"]
     adapter_note = ""
-    if target.get("custom_adapter"):
-        adapter_note = ("# NOTE: this target has a custom stepping adapter in the suite; this script\n"
-                        "# drives it with step()/step(metric), state_dict() and get_last_lr().\n")
-    expected = (failure.get("divergence") or {}).get("describe") or failure.get("message", "").splitlines()[0]
+    message = record.get("message") or failure.get("message") or ""
+    expected = (failure.get("divergence") or {}).get("describe") or (message.splitlines() or ["?"])[0]
     doc = textwrap.dedent(f"""\
         Reproducer: target {target.get('name')}, check {check} ({record.get('verdict')}).
 
