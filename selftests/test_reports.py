@@ -35,7 +35,7 @@ def env():
 def run_suite(report_dir, *args, extra_env=None, timeout=600):
     """The suite in a subprocess, as a user runs it; returns the CompletedProcess."""
     cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:benchmark", "-q",
-           "--hypothesis-profile", "dev", "--report-dir", str(report_dir), *args]
+           "--hypothesis-profile", "dev", "--lrc-timeout", "600", "--report-dir", str(report_dir), *args]
     e = env()
     e.update(extra_env or {})
     return subprocess.run(cmd, cwd=ROOT, env=e, capture_output=True, text=True, timeout=timeout)
