@@ -296,8 +296,11 @@ class Collector:
             else:
                 entry.update(verdict=SKIP, reason=_skip_reason(report))
         else:  # failed
-            if xfail:  # strict xfail that passed
-                entry.update(verdict=XPASS, reason=report.wasxfail)
+            strict = str(report.longrepr or "").startswith("[XPASS(strict)]")
+            if xfail or strict:  # a strict xfail that passed
+                reason = getattr(report, "wasxfail", None) or str(report.longrepr).split("]", 1)[1].strip()
+                entry.update(verdict=XPASS, reason=reason)
+                return
             elif status in (FAIL, ERROR, model.NONDETERMINISTIC):
                 entry["verdict"] = status
             else:

@@ -403,3 +403,58 @@ def test_merge_shards(tmp_path):
     assert (tmp_path / "all" / "reproducers").is_dir() or True
     m2 = merge.merge([a, b])
     assert m2["complete"] is True and m2["summary"]["bad"] == 1
+
+
+# --------------------------------------------------------------------------- pytest outcomes -> verdicts
+
+OUTCOMES = '''
+import pytest
+
+def test_ok():
+    pass
+
+def test_broken():
+    raise RuntimeError("harness bug")
+
+@pytest.mark.xfail(reason="known: upstream #1")
+def test_known():
+    assert False
+
+@pytest.mark.xfail(reason="known but fixed")
+def test_fixed_upstream():
+    pass
+
+@pytest.mark.xfail(reason="strict and fixed", strict=True)
+def test_strict_fixed():
+    pass
+
+@pytest.mark.skip(reason="not for this target")
+def test_skipped():
+    pass
+
+@pytest.fixture
+def bad_fixture():
+    raise ValueError("fixture exploded")
+
+def test_setup_error(bad_fixture):
+    pass
+'''
+
+
+def test_pytest_outcomes_map_to_verdicts(tmp_path):
+    (tmp_path / "test_outcomes.py").write_text(OUTCOMES)
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:benchmark", "-p", "reports.plugin",
+         "-q", "--rootdir", str(tmp_path), "--report-dir", str(out), "test_outcomes.py"],
+        cwd=tmp_path, env=env(), capture_output=True, text=True, timeout=300)
+    report = json.loads((out / "report.json").read_text())
+    got = {r["test"]: r for r in report["records"]}
+    assert {k: v["verdict"] for k, v in got.items()} == {
+        "test_ok": "pass", "test_broken": "error", "test_known": "xfail", "test_fixed_upstream": "xpass",
+        "test_strict_fixed": "xpass", "test_skipped": "skip", "test_setup_error": "error"}, proc.stdout[-2000:]
+    assert got["test_known"]["reason"] == "known: upstream #1"
+    assert got["test_skipped"]["reason"] == "not for this target"
+    assert "harness bug" in got["test_broken"]["message"]
+    assert "fixture exploded" in got["test_setup_error"]["message"]
+    assert report["complete"] is True
