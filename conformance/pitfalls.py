@@ -62,6 +62,7 @@ class Search:
     limit: int
     calls: int = 0
     found: dict = field(default_factory=dict)  # case.describe() -> Divergence
+    seen: dict = field(default_factory=dict)  # case.describe() -> diverges?
     loud: Optional[tuple] = None  # (case, TargetError): the pitfall resume raised
     error: Optional[Verdict] = None  # the target raised outside the pitfall
 
@@ -70,14 +71,19 @@ class Search:
         return f"recipe.{self.name}"
 
     def diverges(self, case: Case) -> bool:
+        """Memoized, so `find`'s replays agree; past the budget, only known cases diverge."""
+        key = case.describe()
+        if key in self.seen:
+            return self.seen[key]
         if self.error is not None or self.calls >= self.limit:
             return False  # out of budget: `find` keeps the smallest one seen so far
         self.calls += 1
         try:
-            return self._diverges(case)
+            self.seen[key] = self._diverges(case)
         except (TargetError, CheckpointError) as exc:
             self.error = verdict_for(self.target, self.check, case, exc)
-            return False
+            self.seen[key] = False
+        return self.seen[key]
 
     def _diverges(self, case: Case) -> bool:
         expected = run(self.target, case, interruptions=())
