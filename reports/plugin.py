@@ -383,8 +383,10 @@ class Collector:
                 broken.append({"name": b.name, "problem": b.problem})
         except ImportError:
             pass
-        sha = _git(root, "rev-parse", "HEAD")
-        dirty = _git(root, "status", "--porcelain", "--untracked-files=no")
+        if not hasattr(self, "_git_state"):
+            self._git_state = (_git(root, "rev-parse", "HEAD"),
+                               _git(root, "status", "--porcelain", "--untracked-files=no"))
+        sha, dirty = self._git_state
         workers = getattr(self.config.option, "numprocesses", None)
         complete = final and self.interrupted is None and not not_run
         return {
