@@ -14,7 +14,8 @@ What a pitfall test asserts, so that it can fail:
   The test fails when the found counterexample does not replay to the same
   first divergence, when that divergence comes before the first resume
   (the runs are identical there by construction), or when the target raises
-  in the uninterrupted run or the canonical resume (an `error` verdict).
+  in the canonical resume (an `error` verdict). A case whose uninterrupted
+  run raises is no pitfall case and is skipped (`determinism` reports it).
 - `last_epoch_without_optimizer` is checked on every drawn case: the target
   must raise a KeyError naming 'initial_lr' while being constructed (torch's
   behaviour), or else reproduce the trajectory (then it is safe). Any other
@@ -61,10 +62,11 @@ class Search:
     name: str
     limit: int
     calls: int = 0
+    invalid: int = 0  # cases whose uninterrupted run raised
     found: dict = field(default_factory=dict)  # case.describe() -> Divergence
     seen: dict = field(default_factory=dict)  # case.describe() -> diverges?
     loud: Optional[tuple] = None  # (case, TargetError): the pitfall resume raised
-    error: Optional[Verdict] = None  # the target raised outside the pitfall
+    error: Optional[Verdict] = None  # the target raised in the canonical resume
 
     @property
     def check(self) -> str:
@@ -86,7 +88,13 @@ class Search:
         return self.seen[key]
 
     def _diverges(self, case: Case) -> bool:
-        expected = run(self.target, case, interruptions=())
+        try:
+            expected = run(self.target, case, interruptions=())
+        except TargetError:
+            # The uninterrupted run itself fails (e.g. a config the target rejects):
+            # not a pitfall case; `determinism` and `resume.*` report it.
+            self.invalid += 1
+            return False
         try:
             actual = run(self.target, case, recipe=PITFALLS[self.name])
         except TargetError as exc:
@@ -144,7 +152,7 @@ def _no_counterexample(target: TargetSpec, search: Search) -> Verdict:
                                     "case": case.describe()})
         return Verdict(target.name, search.check, PASS, case,
                        message=f"the {search.name} resume raises {short_error(exc)}")
-    record_recipe(search.name, {"safe": True, "outcome": "safe", "examples": search.calls})
+    record_recipe(search.name, {"safe": True, "outcome": "safe", "examples": search.calls - search.invalid})
     return Verdict(target.name, search.check, PASS,
                    message=f"no counterexample in {search.calls} cases: {search.name} is safe here")
 
