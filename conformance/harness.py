@@ -29,7 +29,10 @@ class RunResult:
 def _set_grads(session: Session, step: int, skip: bool) -> None:
     """A deterministic gradient of sum((p - s)^2), scaled like a GradScaler would."""
     target = 1.0 + (step % 7) / 7.0
-    scale = session.scaler.get_scale() if session.scaler is not None else 1.0
+    scale = 1.0
+    if session.scaler is not None:
+        # scale() lazily creates the scale tensor that scaler.step() needs.
+        scale = session.scaler.scale(torch.ones(())).item()
     for p in session.params:
         grad = (p.detach() - target) * (2.0 * scale)
         if skip:

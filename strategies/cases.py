@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from conformance.case import Case
 from conformance.loops import PER_STEP, Loop
 from strategies.optimizers import optimizer_setups
-from strategies.plans import plans
+from strategies.plans import MAX_EPOCHS, plans
 
 
 @st.composite
@@ -23,7 +23,8 @@ def configs_and_setups(draw, target):
 
 
 @st.composite
-def cases(draw, target, interruptions=(1, 1), loop: Loop = PER_STEP, media=st.just("file")):
+def cases(draw, target, interruptions=(1, 1), loop: Loop = PER_STEP, media=st.just("file"),
+          max_epochs: int = MAX_EPOCHS):
     config, setup = draw(configs_and_setups(target))
-    plan = draw(plans(target, config, loop, interruptions, media), label="plan")
+    plan = draw(plans(target, config, loop, interruptions, media, max_epochs), label="plan")
     return Case(setup, config, plan, loop)

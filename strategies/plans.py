@@ -58,9 +58,11 @@ def metric_streams(draw, config: dict, length: int):
 
 
 @st.composite
-def plans(draw, target, config, loop: Loop, interruptions=(1, 1), media=st.just("file")):
+def plans(draw, target, config, loop: Loop, interruptions=(1, 1), media=st.just("file"),
+          max_epochs: int = MAX_EPOCHS):
+    """`max_epochs` caps the run length (cheap checks with many-batch loops lower it)."""
     lo, hi = interruptions
-    cap = min(MAX_EPOCHS, target.max_steps(config) or MAX_EPOCHS)
+    cap = min(max_epochs, target.max_steps(config) or max_epochs)
     # Each interruption needs an iteration of its own after the first.
     min_epochs = max(2, -(-(lo + 1) // loop.batches))
     assume(min_epochs <= cap)  # e.g. a OneCycleLR too short for this many interruptions
