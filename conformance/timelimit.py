@@ -24,12 +24,25 @@ def _usable() -> bool:
     return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
 
 
+_warm = False
+
+
+def warm_up() -> None:
+    """Import what torch loads lazily on the first optimizer call (torch._dynamo, seconds
+    on a busy machine), so that the first example's limit is not spent on it."""
+    global _warm
+    if not _warm:
+        _warm = True
+        import torch._dynamo  # noqa: F401
+
+
 @contextlib.contextmanager
 def limit(seconds: float | None = None):
     seconds = SECONDS if seconds is None else seconds
     if not seconds or seconds <= 0 or not _usable():
         yield
         return
+    warm_up()
 
     def on_alarm(signum, frame):
         raise TargetTimeout(f"no result within the {seconds:g} s time limit (--lrc-timeout)")

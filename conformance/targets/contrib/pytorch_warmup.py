@@ -1,0 +1,76 @@
+"""pytorch-warmup's warmup wrappers as targets, named `pytorch_warmup.<Warmup>`.
+
+A target is a `Wrapped(scheduler, warmup)` pair stepped the documented way,
+`with warmup.dampening(): scheduler.step()` (conformance.adapters.wrapped);
+the inner scheduler is drawn from the closed-form torch built-ins, or is
+None (warmup alone). The checkpoint holds both states.
+
+Left out, with the reason: UntunedLinearWarmup, UntunedExponentialWarmup and
+RAdamWarmup read `betas` from every param group, and the suite's optimizer
+needs (OptimizerNeeds) cannot yet ask for an Adam-family optimizer.
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from conformance.adapters import Wrapped, wrapped
+from conformance.spec import Capabilities, TargetSpec
+from conformance.targets.contrib import library_version, unavailable
+from strategies import schedulers as S
+
+
+@st.composite
+def configs(draw, groups):
+    one = st.integers(1, 60)
+    period = draw(one | st.lists(one, min_size=groups, max_size=groups), label="warmup_period")
+    inner = draw(st.none() | S.child(groups), label="scheduler")
+    return {"warmup_period": period, "scheduler": inner}
+
+
+def _builder(warmup_cls):
+    def build(optimizer, config):
+        inner = None
+        if config["scheduler"] is not None:
+            name, cfg = config["scheduler"]
+            inner = S_CLASSES[name](optimizer, **cfg)
+        # The documented order: the lr scheduler first, then the warmup.
+        return Wrapped(inner, warmup_cls(optimizer, warmup_period=config["warmup_period"]))
+
+    return build
+
+
+def _boundaries(c) -> list:
+    period = c["warmup_period"]
+    out = list(period) if isinstance(period, list) else [period]
+    if c["scheduler"] is not None:
+        from conformance.targets.builtins import BY_NAME
+
+        name, cfg = c["scheduler"]
+        out += BY_NAME[name].boundaries(cfg)
+    return out
+
+
+KNOWN_FAILURES: dict[str, dict[str, str]] = {}
+
+
+def _target(name, cls) -> TargetSpec:
+    return TargetSpec(
+        name=f"pytorch_warmup.{name}",
+        build=_builder(cls),
+        configs=configs,
+        adapter=wrapped("dampening"),
+        capabilities=Capabilities(),
+        boundaries=_boundaries,
+        known_failures=KNOWN_FAILURES.get(name, {}),
+        source=f"pytorch-warmup {library_version('pytorch-warmup')}",
+    )
+
+
+try:
+    import pytorch_warmup
+    from conformance.targets.builtins import CLASSES as S_CLASSES
+except Exception as exc:  # noqa: BLE001 - not installed or broken: skip with the reason
+    TARGETS = unavailable("pytorch_warmup", exc)
+else:
+    TARGETS = [_target(n, getattr(pytorch_warmup, n)) for n in ("LinearWarmup", "ExponentialWarmup")]
