@@ -1,0 +1,49 @@
+"""Running the suite in a subprocess for the self-tests, once per session."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from filelock import FileLock
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _statuses(xml_path: Path) -> dict:
+    """test id (e.g. test_resume_canonical[StepDecay]) -> (status, message)."""
+    out = {}
+    for case in ET.parse(xml_path).getroot().iter("testcase"):
+        status, message = "passed", ""
+        for tag in ("failure", "error", "skipped"):
+            node = case.find(tag)
+            if node is not None:
+                status = {"failure": "failed", "error": "error", "skipped": "skipped"}[tag]
+                message = (node.get("message") or "") + "\n" + (node.text or "")
+                if tag == "skipped" and "xfail" in (node.get("type") or "") + message:
+                    status = "xfailed"
+        out[case.get("name")] = (status, message)
+    return out
+
+
+def run_suite(shared: Path, key: str, args: list) -> dict:
+    """Run `python -m pytest *args` once per session; {exit, output, tests}."""
+    done = shared / f"{key}.json"
+    with FileLock(str(shared / f"{key}.lock")):
+        if not done.exists():
+            xml = shared / f"{key}.xml"
+            cmd = [sys.executable, "-m", "pytest", "-n", "0", "-q", "-p", "no:cacheprovider",
+                   "--hypothesis-profile", "ci", f"--junitxml={xml}",
+                   "-p", "no:reports.plugin",  # the report writer is tested in selftests/test_reports*.py
+                   *args]
+            env = {**os.environ, "PYTHONPATH": str(ROOT)}
+            env.pop("PYTEST_XDIST_WORKER", None)
+            proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+            result = {"exit": proc.returncode, "output": proc.stdout + proc.stderr,
+                      "tests": _statuses(xml) if xml.exists() else {}, "cmd": " ".join(cmd)}
+            done.write_text(json.dumps(result))
+    return json.loads(done.read_text())
