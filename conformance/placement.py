@@ -14,9 +14,9 @@ check asserts (and so how it can fail) is in its docstring.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Callable, Optional
+from typing import Optional
 
-from hypothesis import HealthCheck, Phase, find, settings
+from hypothesis import HealthCheck, find, settings
 from hypothesis.errors import NoSuchExample, Unsatisfiable
 from torch.optim.lr_scheduler import LRScheduler
 
@@ -24,7 +24,7 @@ from conformance.case import Case
 from conformance.errors import CheckpointError, TargetError
 from conformance.harness import RunResult, run
 from conformance.loops import Loop
-from conformance.oracle import check_resume, error_verdict, guarded, nondeterminism
+from conformance.oracle import compare, error_verdict, guarded, nondeterminism
 from conformance.session import fresh
 from conformance.spec import TargetSpec
 from conformance.verdict import FAIL, PASS, Divergence, Verdict, first_divergence
@@ -32,9 +32,32 @@ from conformance.verdict import FAIL, PASS, Divergence, Verdict, first_divergenc
 ORDER_WARNING = "Detected call of `lr_scheduler.step()` before `optimizer.step()`"
 
 
+class Rejected(Exception):
+    """The uninterrupted run raised: the target rejects the case (`determinism` reports it)."""
+
+
+def reference(target: TargetSpec, case: Case) -> RunResult:
+    try:
+        return run(target, case, interruptions=())
+    except (TargetError, CheckpointError) as exc:
+        raise Rejected(str(exc)) from exc
+
+
 def check_loop(target: TargetSpec, case: Case, check: str) -> Verdict:
-    """`placement.<loop>`: the resumed run equals the uninterrupted run of the same loop."""
-    return check_resume(target, case, check)
+    """`placement.<loop>`: the resumed run equals the uninterrupted run of the same loop.
+
+    Raises `Rejected` when the uninterrupted run itself raises; the test
+    filters such cases out.
+    """
+    expected = reference(target, case)
+
+    def body():
+        actual = run(target, case)
+        what = "the resumed run differs from the uninterrupted run of the same loop"
+        verdict = compare(target, case, check, expected, actual, what)
+        return verdict if verdict.ok else nondeterminism(target, case, check, expected) or verdict
+
+    return guarded(target, check, case, body)
 
 
 # --- pitfalls ---------------------------------------------------------------
@@ -79,11 +102,9 @@ def _wrong(target, case, **kw) -> tuple[Optional[RunResult], str]:
         return None, str(exc)
 
 
-def _sound(target, check, case, body: Callable[[], Probe]) -> Probe:
-    try:
-        return body()
-    except TargetError as exc:
-        return Probe(problem=error_verdict(target, check, case, exc))
+def _shown(expected: RunResult, actual: Optional[RunResult], raised: str) -> Probe:
+    div = None if actual is None else lr_divergence(expected.records, actual.records)
+    return Probe(raised != "" or div is not None, div, raised)
 
 
 def per_batch_case(case: Case) -> Case:
@@ -97,36 +118,25 @@ def per_batch_case(case: Case) -> Case:
 
 
 def probe_per_batch(target, case, check) -> Probe:
-    def body():
-        expected = run(target, case, interruptions=())
-        actual, raised = _wrong(target, per_batch_case(case), interruptions=())
-        div = None if actual is None else lr_divergence(expected.records, actual.records)
-        probe = Probe(raised != "" or div is not None, div, raised)
-        if probe.shown:
-            probe.problem = nondeterminism(target, case, check, expected)
-        return probe
-
-    return _sound(target, check, case, body)
+    expected = reference(target, case)
+    probe = _shown(expected, *_wrong(target, per_batch_case(case), interruptions=()))
+    if probe.shown:
+        probe.problem = nondeterminism(target, case, check, expected)
+    return probe
 
 
 def probe_restart(target, case, check) -> Probe:
     (at,) = case.plan.interruptions
-
-    def body():
-        expected = run(target, case, interruptions=())
-        restarted = replace(case, loop=RestartedEpoch(case.loop, at))
-        actual, raised = _wrong(target, restarted)
-        div = None if actual is None else lr_divergence(expected.records, actual.records)
-        probe = Probe(raised != "" or div is not None, div, raised)
-        if probe.shown:  # the correctly resumed run must match, or the case proves nothing
-            correct = check_resume(target, case, check)
-            if not correct.ok:
-                correct.message = ("the correctly resumed run (batch position restored) already "
-                                   "diverges, so the epoch restart is not to blame: " + correct.message)
-                probe.problem = correct
-        return probe
-
-    return _sound(target, check, case, body)
+    expected = reference(target, case)
+    restarted = replace(case, loop=RestartedEpoch(case.loop, at))
+    probe = _shown(expected, *_wrong(target, restarted))
+    if probe.shown:  # the correctly resumed run must match, or the case proves nothing
+        correct = check_loop(target, case, check)
+        if not correct.ok:
+            correct.message = ("the correctly resumed run (batch position restored) already "
+                               "diverges, so the epoch restart is not to blame: " + correct.message)
+            probe.problem = correct
+    return probe
 
 
 def _torch_detects(target, case) -> bool:
@@ -137,22 +147,21 @@ def _torch_detects(target, case) -> bool:
 
 def probe_sched_first(target, case, check) -> Probe:
     canonical_case = replace(case, loop=replace(case.loop, name="canonical order", sched_first=False))
-
-    def body():
-        expected = run(target, canonical_case, interruptions=())
-        actual = run(target, case, interruptions=())
-        div = lr_divergence(expected.records, actual.records)
-        warned = any(ORDER_WARNING in w for w in actual.warnings)
-        probe = Probe(div is not None, div, info={"warned": warned})
-        if probe.shown and not warned and case.loop.batches == 1 and _torch_detects(target, case):
-            probe.problem = Verdict(
-                target.name, check, FAIL, case, div,
-                message=f"scheduler.step() ran before the first optimizer.step(), but torch's "
-                f"warning {ORDER_WARNING!r} was not emitted (warnings: {actual.warnings})",
-            )
-        return probe
-
-    return _sound(target, check, case, body)
+    expected = reference(target, canonical_case)
+    actual, raised = _wrong(target, case, interruptions=())
+    probe = _shown(expected, actual, raised)
+    warned = actual is not None and any(ORDER_WARNING in w for w in actual.warnings)
+    probe.info = {"warned": warned, "torch_detects": _torch_detects(target, case)}
+    if probe.divergence is not None:
+        d = probe.divergence
+        probe.info.update(lr_used=repr(d.actual), lr_canonical=repr(d.expected))
+    if probe.shown and not warned and case.loop.batches == 1 and probe.info["torch_detects"]:
+        probe.problem = Verdict(
+            target.name, check, FAIL, case, probe.divergence,
+            message=f"scheduler.step() ran before the first optimizer.step(), but torch's "
+            f"warning {ORDER_WARNING!r} was not emitted (warnings: {actual and actual.warnings})",
+        )
+    return probe
 
 
 PITFALLS = {
@@ -162,34 +171,63 @@ PITFALLS = {
 }
 
 
-def search(target: TargetSpec, name: str, strategy, max_examples: int, max_probes: int = 60) -> Verdict:
+@dataclass
+class Search:
+    """The condition `find` shrinks on: memoized (replays agree) and bounded."""
+
+    target: TargetSpec
+    name: str
+    limit: int
+    probes: dict = field(default_factory=dict)  # case.describe() -> Probe
+    rejected: int = 0
+
+    @property
+    def check(self) -> str:
+        return f"placement.{self.name}"
+
+    def __call__(self, case: Case) -> bool:
+        key = case.describe()
+        if key not in self.probes:
+            if len(self.probes) >= self.limit:
+                return False  # out of budget: `find` keeps the smallest case seen so far
+            try:
+                probe = PITFALLS[self.name](self.target, case, self.check)
+            except Rejected:
+                self.rejected += 1
+                probe = Probe()
+            except (TargetError, CheckpointError) as exc:
+                probe = Probe(problem=guarded(self.target, self.check, case, _raise(exc)))
+            self.probes[key] = probe
+        probe = self.probes[key]
+        return probe.shown or probe.problem is not None
+
+
+def _raise(exc):
+    def body():
+        raise exc
+
+    return body
+
+
+def search(target: TargetSpec, name: str, strategy, max_examples: int, shrink: int = 2) -> Verdict:
     """Find (and shrink) a case where pitfall `name` shows; a `pass` verdict either way.
 
     The verdict's details hold the result: `outcome` is "shown" (with the first
     divergence or the exception) or "harmless" (no counterexample within
     `max_examples`). It is `fail`/`error`/`nondeterministic` only when the
-    counterexample is unsound (see `Probe.problem`). Shrinking stops after
-    `max_probes` evaluations, keeping the smallest case found so far.
+    counterexample is unsound (see `Probe.problem`). Shrinking gets
+    `shrink * max_examples` more probes and keeps the smallest case found.
     """
-    check = f"placement.{name}"
-    probe_of = PITFALLS[name]
-    calls = [0]
-
-    def interesting(case) -> bool:
-        calls[0] += 1
-        if calls[0] > max_probes:
-            return False
-        probe = probe_of(target, case, check)
-        return probe.shown or probe.problem is not None
-
+    condition = Search(target, name, limit=(1 + shrink) * max_examples)
     config = settings(settings.default, max_examples=max_examples, database=None,
-                      phases=[Phase.generate, Phase.shrink],
                       suppress_health_check=list(HealthCheck))
     try:
-        case = find(strategy, interesting, settings=config)
+        case = find(strategy, condition, settings=config)
     except (NoSuchExample, Unsatisfiable):
-        return Verdict(target.name, check, PASS, details={"outcome": "harmless", "probes": calls[0]})
-    return guarded(target, check, case, lambda: _verdict(target, check, case, probe_of(target, case, check)))
+        tried = len(condition.probes) - condition.rejected
+        return Verdict(target.name, condition.check, PASS,
+                       details={"outcome": "harmless", "cases tried": tried})
+    return _verdict(target, condition.check, case, condition.probes[case.describe()])
 
 
 def _verdict(target, check, case, probe: Probe) -> Verdict:

@@ -78,6 +78,7 @@ class TargetSpec:
     - `max_steps(config)` caps the scheduler steps a plan may take (OneCycleLR).
     - `known_failures` maps a check id to a reason (third-party targets; the
       built-ins use `conformance/known_failures.py`).
+    - `hyperparameters` names the config keys `mismatch.<param>` varies.
     """
 
     name: str
@@ -90,6 +91,9 @@ class TargetSpec:
     max_steps: Callable[[Mapping[str, Any]], Optional[int]] = lambda config: None
     known_failures: Mapping[str, str] = field(default_factory=dict)
     source: str = ""  # where the target came from, e.g. "torch" or "pkg.mod:attr"
+    # Constructor parameters the `mismatch.*` checks change at resume; empty:
+    # the keys of the target's simplest config.
+    hyperparameters: tuple = ()
 
     def __repr__(self) -> str:
         return f"TargetSpec({self.name!r})"

@@ -1,11 +1,11 @@
 """Checks `placement.*`: resuming inside each loop shape, and the placement pitfalls."""
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import assume, given, strategies as st
 
 from conformance.budget import scaled
 from conformance.outcome import expect, record_result
-from conformance.placement import check_loop, search
+from conformance.placement import Rejected, check_loop, search
 from strategies.loops import LOOP_NAMES, mid_epoch_cases, per_batch_cases, placement_cases, sched_first_cases
 
 
@@ -17,16 +17,20 @@ def _loop_param(name):
 
 
 @pytest.mark.parametrize("loop", [_loop_param(n) for n in LOOP_NAMES])
-@scaled(0.5)
+@scaled(0.25)
 @given(data=st.data())
 def test_placement(target, loop, data):
     """The run resumed 1-3 times anywhere in `loop` equals the uninterrupted run of that loop."""
     case = data.draw(placement_cases(target, loop), label="case")
-    expect(check_loop(target, case, f"placement.{loop}"))
+    try:
+        verdict = check_loop(target, case, f"placement.{loop}")
+    except Rejected:
+        assume(False)  # the uninterrupted run raised: `determinism` reports such configs
+    expect(verdict)
 
 
 def _pitfall(target, name, strategy):
-    verdict = expect(search(target, name, strategy, max_examples=scaled(0.5).max_examples))
+    verdict = expect(search(target, name, strategy, max_examples=scaled(0.25).max_examples))
     record_result("placement", name, verdict.details)
     return verdict
 

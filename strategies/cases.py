@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import strategies as st
+from hypothesis import assume, strategies as st
 
 from conformance.case import Case
 from conformance.loops import PER_STEP, Loop
@@ -28,3 +28,32 @@ def cases(draw, target, interruptions=(1, 1), loop: Loop = PER_STEP, media=st.ju
     config, setup = draw(configs_and_setups(target))
     plan = draw(plans(target, config, loop, interruptions, media, max_epochs), label="plan")
     return Case(setup, config, plan, loop)
+
+
+# The optimizer lrs of `strategies.optimizers`, for a changed base lr at resume.
+_lrs = st.floats(1e-4, 1.0) | st.sampled_from([0.1, 0.01, 1e-3])
+
+
+@st.composite
+def mismatch_cases(draw, target, param: str, max_epochs: int = 60):
+    """A case with one interruption, and a `Change` of `param` drawn from the target's own configs.
+
+    The new value comes from a second config for the same param-group count,
+    so it is valid on its own; a key missing from a config stands for the
+    constructor's default. Combinations the target rejects are filtered by
+    the check (the changed uninterrupted run raises).
+    """
+    from conformance.mismatch import DEFAULT, Change, optimizer_lr
+    from conformance.statediff import difference
+
+    case = draw(cases(target, (1, 1), max_epochs=max_epochs), label="case")
+    if optimizer_lr(target, param):
+        n = case.setup.groups
+        new = draw(st.lists(_lrs, min_size=n, max_size=n, unique=True), label="new lrs")
+        assume(tuple(new) != case.setup.lrs)
+        return case, Change(param, list(case.setup.lrs), new, on_optimizer=True)
+    other = draw(target.configs(case.setup.groups), label=f"config with another {param}")
+    old, new = case.config.get(param, DEFAULT), other.get(param, DEFAULT)
+    # Equal values (or both left out) change nothing.
+    assume(old is not new and (DEFAULT in (old, new) or difference(old, new) is not None))
+    return case, Change(param, old, new)

@@ -6,6 +6,8 @@ Adding a built-in means adding one record here and one config strategy in
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from torch.optim import lr_scheduler as L
 from torch.optim.swa_utils import SWALR
 
@@ -146,3 +148,29 @@ BUILTINS: list[TargetSpec] = [
 
 BY_NAME = {t.name: t for t in BUILTINS}
 
+
+# Constructor parameters the `mismatch.*` checks change at resume (plus the
+# optimizer's lr as `base_lr`; CyclicLR's own `base_lr` takes that name).
+HYPERPARAMETERS = {
+    "LambdaLR": ("lr_lambda",),
+    "MultiplicativeLR": ("lr_lambda",),
+    "StepLR": ("step_size", "gamma"),
+    "MultiStepLR": ("milestones", "gamma"),
+    "ConstantLR": ("factor", "total_iters"),
+    "LinearLR": ("start_factor", "end_factor", "total_iters"),
+    "ExponentialLR": ("gamma",),
+    "SequentialLR": ("schedulers", "milestones"),
+    "CosineAnnealingLR": ("T_max", "eta_min"),
+    "ChainedScheduler": ("schedulers",),
+    "ReduceLROnPlateau": ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown",
+                          "min_lr", "eps"),
+    "CyclicLR": ("base_lr", "max_lr", "step_size_up", "step_size_down", "mode", "gamma", "scale_fn",
+                 "scale_mode", "cycle_momentum", "base_momentum", "max_momentum"),
+    "CosineAnnealingWarmRestarts": ("T_0", "T_mult", "eta_min"),
+    "OneCycleLR": ("max_lr", "total_steps", "pct_start", "anneal_strategy", "cycle_momentum",
+                   "base_momentum", "max_momentum", "div_factor", "final_div_factor", "three_phase"),
+    "PolynomialLR": ("total_iters", "power"),
+    "SWALR": ("swa_lr", "anneal_epochs", "anneal_strategy"),
+}
+BUILTINS[:] = [replace(t, hyperparameters=HYPERPARAMETERS.get(t.name, ())) for t in BUILTINS]
+BY_NAME.update((t.name, t) for t in BUILTINS)
