@@ -34,6 +34,91 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "config {'factor': 0.0, 'total_iters': 3}, SGD momentum 0.9, 6 steps, interrupted at 2",
     ),
     # --- recipe.* and serialization.* (no_mutation, load_twice, delayed, deepcopy)
+    KnownFailure(
+        "StepLR", "recipe.last_epoch",
+        "torch's constructor takes one initial step from last_epoch=k-1 to k, and this scheduler's chainable get_lr() then applies epoch k's change to the optimizer's loaded lr, which already has it: the change is applied twice. Fixed for ExponentialLR only (the `_is_initial` flag); the same pattern remains here.",
+        "https://github.com/pytorch/pytorch/issues/102261", "2.13.0",
+        "config {'step_size': 1, 'gamma': 0.5}, ASGD lrs=[1.0], per_step, 2 scheduler steps, interrupted at iteration 1 through file: "
+        "optimizer step 1 lr expected 0.5, got 0.25",
+    ),
+    KnownFailure(
+        "MultiStepLR", "recipe.last_epoch",
+        "torch's constructor takes one initial step from last_epoch=k-1 to k, and this scheduler's chainable get_lr() then applies epoch k's change to the optimizer's loaded lr, which already has it: the change is applied twice. Fixed for ExponentialLR only (the `_is_initial` flag); the same pattern remains here.",
+        "https://github.com/pytorch/pytorch/issues/102261", "2.13.0",
+        "config {'milestones': [1], 'gamma': 0.5}, ASGD lrs=[1.0], per_step, 2 scheduler steps, interrupted at iteration 1 through file: "
+        "optimizer step 1 lr expected 0.5, got 0.25",
+    ),
+    KnownFailure(
+        "ConstantLR", "recipe.last_epoch",
+        "torch's constructor takes one initial step from last_epoch=k-1 to k, and this scheduler's chainable get_lr() then applies epoch k's change to the optimizer's loaded lr, which already has it: the change is applied twice. Fixed for ExponentialLR only (the `_is_initial` flag); the same pattern remains here. Here the 1/factor undo at total_iters is applied to an lr already undone.",
+        "https://github.com/pytorch/pytorch/issues/102261", "2.13.0",
+        "config {'factor': 0.5, 'total_iters': 1}, ASGD lrs=[1.0], per_step, 2 scheduler steps, interrupted at iteration 1 through file: "
+        "optimizer step 1 lr expected 1.0, got 2.0",
+    ),
+    KnownFailure(
+        "SequentialLR", "recipe.last_epoch",
+        "SequentialLR(last_epoch=N) resets the lr to initial_lr and takes the initial step of "
+        "the first child only, whatever child is due at epoch N: the children are not "
+        "advanced to N.",
+        "https://github.com/pytorch/pytorch/issues/162591", "2.13.0",
+        "config {'schedulers': [('ConstantLR', {'factor': 0.5, 'total_iters': 0}), "
+        "('ConstantLR', {'factor': 1.0, 'total_iters': 0})], 'milestones': [1]}, ASGD lrs=[1.0], per_step, 2 scheduler steps, interrupted at iteration 1 through file: "
+        "optimizer step 1 lr expected 1.0, got 0.5",
+    ),
+    KnownFailure(
+        "SequentialLR", "recipe.last_epoch_without_optimizer",
+        "SequentialLR never calls LRScheduler.__init__, and its children (built with "
+        "last_epoch=-1) set 'initial_lr' themselves, so last_epoch >= 0 on a fresh optimizer "
+        "raises no KeyError: it silently starts from the first child's initial lr. "
+        "Same root cause as the recipe.last_epoch record above; no separate upstream issue found.",
+        "https://github.com/pytorch/pytorch/issues/162591", "2.13.0",
+        "config {'schedulers': [('ConstantLR', {'factor': 0.5, 'total_iters': 0}), "
+        "('ConstantLR', {'factor': 1.0, 'total_iters': 0})], 'milestones': [1]}, ASGD lrs=[1.0], per_step, 2 scheduler steps, interrupted at iteration 1 through file: "
+        "optimizer step 1 lr expected 1.0, got 0.5",
+    ),
+    KnownFailure(
+        "CyclicLR", "recipe.last_epoch",
+        "With tensor lrs, the constructor's initial step runs before CyclicLR sets its own "
+        "float base_lrs, so the first resumed lr is computed from the float32 'initial_lr' "
+        "tensor instead of the float base_lr: one ulp off (relative error ~9e-8). "
+        "No upstream issue found.",
+        "", "2.13.0",
+        "config {'base_lr': 0.5396789185062314, 'max_lr': 1.125, 'step_size_up': 5, "
+        "'step_size_down': None, 'mode': 'triangular', 'gamma': 1.0, 'cycle_momentum': False}, "
+        "ASGD tensor lrs=[1.0], per_step, 2 scheduler steps, interrupted at iteration 1 through file: "
+        "optimizer step 1 lr expected tensor(0.6567431092262268), got tensor(0.6567431688308716)",
+    ),
+    KnownFailure(
+        "SWALR", "recipe.last_epoch",
+        "SWALR.get_lr() derives the annealing position from _step_count, which restarts at 1 "
+        "when the scheduler is built with last_epoch=k-1: the anneal starts over. "
+        "No upstream issue found.",
+        "", "2.13.0",
+        "config {'swa_lr': 1.0, 'anneal_epochs': 4, 'anneal_strategy': 'cos'}, ASGD lrs=[0.5], "
+        "per_step, 3 scheduler steps, interrupted at iteration 1 through file: "
+        "optimizer step 2 lr expected 0.7499999999999999, got 0.635723304703363",
+    ),
+    KnownFailure(
+        "CyclicLR", "serialization.no_mutation",
+        "CyclicLR.load_state_dict pops '_scale_fn_custom' from the dict it is given and does "
+        "not put it back. The same side effect was fixed for LambdaLR in "
+        "https://github.com/pytorch/pytorch/issues/32756; no CyclicLR issue found.",
+        "", "2.13.0",
+        "config {'base_lr': 1.0, 'max_lr': 1.0, 'step_size_up': 1, 'step_size_down': None, "
+        "'mode': 'triangular', 'gamma': 1.0, 'cycle_momentum': False}, ASGD lrs=[1.0], per_step, 2 scheduler steps, interrupted at iteration 1 through file: "
+        "state: keys ['_scale_fn_custom'] are in only one of them",
+    ),
+    KnownFailure(
+        "CyclicLR", "serialization.load_twice",
+        "The first load_state_dict pops '_scale_fn_custom' from the checkpoint dict (see "
+        "serialization.no_mutation), so loading the same dict again raises "
+        "KeyError: '_scale_fn_custom'. No CyclicLR issue found (LambdaLR's twin: "
+        "https://github.com/pytorch/pytorch/issues/32756).",
+        "", "2.13.0",
+        "config {'base_lr': 1.0, 'max_lr': 1.0, 'step_size_up': 1, 'step_size_down': None, "
+        "'mode': 'triangular', 'gamma': 1.0, 'cycle_momentum': False}, ASGD lrs=[1.0], per_step, 2 scheduler steps, interrupted at iteration 1 through file: "
+        "second load raised KeyError: '_scale_fn_custom'",
+    ),
     # --- mismatch.* and placement.*
 ]
 
