@@ -73,8 +73,18 @@ def pytest_report_header(config):
     return lines
 
 
+def _parametrized_by_user(metafunc, name: str) -> bool:
+    """True when the test parametrizes `name` itself (conformance.library.parametrize_targets)."""
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0]
+        names = [n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)
+        if name in names:
+            return True
+    return False
+
+
 def pytest_generate_tests(metafunc):
-    if "target" in metafunc.fixturenames:
+    if "target" in metafunc.fixturenames and not _parametrized_by_user(metafunc, "target"):
         targets = metafunc.config.stash[TARGETS]
         per_target = metafunc.definition.get_closest_marker("per_target")
         if per_target is None:
@@ -103,7 +113,10 @@ def check_of(item) -> str | None:
     per_target = item.get_closest_marker("per_target")
     if per_target is None or not hasattr(item, "callspec"):
         return mark.args[0]
-    return f"{mark.args[0]}.{item.callspec.params[per_target.args[0]][0]}"
+    value = item.callspec.params.get(per_target.args[0])
+    if not isinstance(value, tuple):  # no values for this target: pytest's empty-set skip
+        return mark.args[0]
+    return f"{mark.args[0]}.{value[0]}"
 
 
 def pytest_collection_modifyitems(config, items):
