@@ -131,6 +131,39 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "second load raised KeyError: '_scale_fn_custom'",
     ),
     # --- mismatch.* and placement.*
+    KnownFailure(
+        "MultiplicativeLR", "mismatch.lr_lambda",
+        "hybrid: a plain-function lr_lambda is not saved, so the new one is used, but it multiplies "
+        "the lr restored from the optimizer state: old factors up to the resume, new ones after. "
+        "Neither the checkpoint's schedule nor the new lambda's",
+        link="https://github.com/pytorch/pytorch/issues/32756",  # the lr_lambdas save/load design
+        versions="2.13.0",
+        example="config {'lr_lambda': halve_every_7}, resumed with lr_lambda=decay_0_99; ASGD(lrs=[1.0]); "
+        "per_step, 3 scheduler steps, interrupted at iteration 1: at optimizer step 2 the checkpoint "
+        "gives 1.0, the new lambda all along 0.9801, the resumed run 0.99",
+    ),
+    KnownFailure(
+        "SequentialLR", "mismatch.schedulers",
+        "hybrid: load_state_dict loads each saved child state into whichever child sits at that "
+        "position (__dict__.update, no type check): attributes the saved child had win, the new "
+        "child's others stay. Changing the children at resume silently mixes both",
+        link="https://github.com/pytorch/pytorch/issues/119168",  # SequentialLR restore side effects
+        versions="2.13.0",
+        example="config {'schedulers': [ConstantLR(factor=1.0, total_iters=1), LambdaLR(linear_to_zero_at_300)], "
+        "'milestones': [3]}, resumed with [ConstantLR(factor=0.5, total_iters=0), ExponentialLR(gamma=1.0)]; "
+        "ASGD(lrs=[1.0]); per_step, 5 steps, interrupted at iteration 1: at optimizer step 4 the "
+        "checkpoint gives 0.99667, the resumed run 1.0 (the new children all along: 0.5 at step 2)",
+    ),
+    KnownFailure(
+        "ChainedScheduler", "mismatch.schedulers",
+        "hybrid: child states are loaded by position into the new children (__dict__.update), and the "
+        "chainable children keep multiplying the lr restored from the optimizer state",
+        versions="2.13.0",
+        example="config {'schedulers': [ConstantLR(factor=1.0, total_iters=0)]}, resumed with "
+        "[ExponentialLR(gamma=0.9375)]; ASGD(lrs=[1.0]); per_step, 3 steps, interrupted at iteration 1: "
+        "at optimizer step 2 the checkpoint gives 1.0, the new children all along 0.87890625, the "
+        "resumed run 0.9375",
+    ),
 ]
 
 

@@ -209,7 +209,7 @@ def _raise(exc):
     return body
 
 
-def search(target: TargetSpec, name: str, strategy, max_examples: int, shrink: int = 2) -> Verdict:
+def search(target: TargetSpec, name: str, strategy, max_examples: int, shrink: int = 1) -> Verdict:
     """Find (and shrink) a case where pitfall `name` shows; a `pass` verdict either way.
 
     The verdict's details hold the result: `outcome` is "shown" (with the first

@@ -52,11 +52,13 @@ def placement_cases(draw, target, name: str, interruptions=(1, 3)):
 
 # --- pitfall cases: uninterrupted unless the pitfall is about the resume ---
 
+PITFALL_ITERATIONS = 30  # searches run several cases per example: keep them short
+
 
 def per_batch_cases(target):
     """A per-epoch loop (2-4 batches), uninterrupted: the pitfall steps it per batch."""
     return LOOPS["per_epoch"].flatmap(
-        lambda loop: cases(target, (0, 0), loop=loop, max_epochs=MAX_EPOCHS // loop.batches)
+        lambda loop: cases(target, (0, 0), loop=loop, max_epochs=PITFALL_ITERATIONS // loop.batches)
     )
 
 
@@ -64,7 +66,7 @@ def per_batch_cases(target):
 def mid_epoch_cases(draw, target):
     """A per-epoch loop with one interruption strictly inside an epoch."""
     loop = draw(LOOPS["per_epoch"], label="per_epoch loop")
-    case = draw(cases(target, (1, 1), loop=loop, max_epochs=MAX_EPOCHS // loop.batches), label="case")
+    case = draw(cases(target, (1, 1), loop=loop, max_epochs=PITFALL_ITERATIONS // loop.batches), label="case")
     epoch = draw(st.integers(0, case.plan.epochs - 1), label="interrupted epoch")
     batch = draw(st.integers(1, loop.batches - 1), label="batches done in that epoch")
     return case.with_plan(interruptions=(epoch * loop.batches + batch,))
@@ -72,4 +74,4 @@ def mid_epoch_cases(draw, target):
 
 def sched_first_cases(target):
     """scheduler.step() before optimizer.step() from the very first iteration, uninterrupted."""
-    return cases(target, (0, 0), loop=Loop("sched_first", sched_first=True), max_epochs=MAX_EPOCHS)
+    return cases(target, (0, 0), loop=Loop("sched_first", sched_first=True), max_epochs=PITFALL_ITERATIONS)
