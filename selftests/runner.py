@@ -36,8 +36,9 @@ def run_suite(shared: Path, key: str, args: list) -> dict:
     with FileLock(str(shared / f"{key}.lock")):
         if not done.exists():
             xml = shared / f"{key}.xml"
+            profile = "ci" if os.environ.get("LRC_SELFTEST_SHRINK") == "1" else "ci-detect"
             cmd = [sys.executable, "-m", "pytest", "-n", "0", "-q", "-p", "no:cacheprovider",
-                   "--hypothesis-profile", "ci", f"--junitxml={xml}",
+                   "-p", "selftests.profile_plugin", "--hypothesis-profile", profile, f"--junitxml={xml}",
                    "-p", "no:reports.plugin",  # the report writer is tested in selftests/test_reports*.py
                    *args]
             env = {**os.environ, "PYTHONPATH": str(ROOT)}
