@@ -40,6 +40,9 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers", "per_target(argname, fn): parametrize argname per target with fn(target) -> [(id, value)]"
     )
+    # The tensors are tiny: intra-op threads only contend with the xdist workers
+    # (Muon's matmuls ran 20x slower with 2 threads on a 2-core machine).
+    torch.set_num_threads(1)
     if config.getoption("lrc_timeout") is not None:
         timelimit.SECONDS = config.getoption("lrc_timeout")
     good, broken = select(config.getoption("target"))
