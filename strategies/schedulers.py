@@ -8,7 +8,7 @@ Composite schedulers (SequentialLR, ChainedScheduler) hold child configs as
 
 from __future__ import annotations
 
-from hypothesis import strategies as st
+from hypothesis import assume, strategies as st
 
 from conformance.targets import callables as fn
 
@@ -148,6 +148,10 @@ def one_cycle_lr(draw, groups):
         "final_div_factor": draw(st.floats(1.0, 1e4) | st.just(1e4), label="final_div_factor"),
         "three_phase": draw(st.booleans(), label="three_phase"),
     }
+    # Every phase must span at least one step: torch divides by the phase length
+    # and raises ZeroDivisionError at build (e.g. total_steps=2, pct_start=0.5).
+    n, pct = config["total_steps"], config["pct_start"]
+    assume(pct * n > 1 and (not config["three_phase"] or n + 1 > 2 * pct * n))
     if config["cycle_momentum"]:
         config["base_momentum"], config["max_momentum"] = draw(momentum_pair(groups))
     return config
