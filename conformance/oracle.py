@@ -34,7 +34,7 @@ def error_verdict(target: TargetSpec, check: str, case: Case, exc: TargetError) 
     return Verdict(target.name, check, ERROR, case, message=message, details={"phase": exc.phase})
 
 
-TIMED_OUT: dict = {}  # (target name, check) -> the first timeout's message (later examples fail fast)
+TIMED_OUT: dict = {}  # target name -> the first timeout's message (its later examples fail fast)
 
 
 def timeout_verdict(target: TargetSpec, check: str, case: Case, phase: str, message: str = "") -> Verdict:
@@ -44,7 +44,7 @@ def timeout_verdict(target: TargetSpec, check: str, case: Case, phase: str, mess
             "per-example time limit\n  what to fix: the target hangs (an endless loop or a wait?); "
             "raise the limit with --lrc-timeout SECONDS if it is only slow"
         )
-        TIMED_OUT[(target.name, check)] = message
+        TIMED_OUT[target.name] = message
     return Verdict(target.name, check, ERROR, case, message=message, details={"phase": phase, "timeout": True})
 
 
@@ -52,14 +52,14 @@ def guarded(target: TargetSpec, check: str, case: Case, body: Callable[[], Verdi
     """Run `body` under the per-example time limit, turning a target's exception
     or hang into an `error` verdict.
 
-    Once a target has timed out in a check, its later examples of that check fail
-    at once with the same message, so shrinking a hang does not cost one time
-    limit per example.
+    Once a target has timed out, its later examples (in every check of this
+    process) fail at once with the same message: a hang costs one time limit,
+    not one per example or per check.
     """
-    if (target.name, check) in TIMED_OUT:
-        earlier = TIMED_OUT[(target.name, check)]
+    if target.name in TIMED_OUT:
+        earlier = TIMED_OUT[target.name]
         return timeout_verdict(target, check, case, "", earlier + "\n  (an earlier example timed out: "
-                               "later examples of this target and check are not run)")
+                               "this target's later examples, in every check, are not run)")
     try:
         with timelimit.limit():
             return body()

@@ -30,7 +30,7 @@ def pytest_addoption(parser):
     group.addoption(
         "--lrc-timeout", type=float, default=None, metavar="SECONDS",
         help="per-example time limit for a target; a hang becomes an `error` verdict "
-        "(default: $LRC_TIMEOUT or 20; 0 disables it)",
+        "(default: $LRC_TIMEOUT or 60; 0 disables it)",
     )
 
 
