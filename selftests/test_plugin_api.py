@@ -196,4 +196,4 @@ def test_bad_input_end_to_end(shared_dir):
     assert status == "failed" and "[error] target StateDictRaises" in message and "state_dict()" in message
     status, message = tests["test_resume_canonical[HangsAfterLoad]"]
     assert status == "failed" and "HangsAfterLoad timed out in step()" in message, message
-    assert "lrc target that did not load: selftests.nosuch:X" in out
+    assert "test_target_loads[selftests.nosuch:X]" in out  # named in the terminal summary
