@@ -182,8 +182,12 @@ def test_check_target_returns_records():
 def test_bad_input_end_to_end(shared_dir):
     """One subprocess: bad references fail their load test, the others still run; a hang is an error."""
     refs = ["selftests.nosuch:X", "selftests.badtargets:raising_factory", "selftests.badtargets:NOT_A_SCHEDULER",
-            "selftests.bestiary:StateDictRaises", "selftests.bestiary:HangsAfterLoad", "selftests.controls:StepDecay"]
+            "selftests.bestiary:StateDictRaises", "selftests.bestiary:HangsAfterLoad", "selftests.controls:StepDecay",
+            "selftests.bestiary:OffByOneOnLoad"]
+    xfails = shared_dir / "xfails.toml"
+    xfails.write_text('[OffByOneOnLoad]\n"resume" = { reason = "off by one on purpose", link = "https://example.org/1" }\n')
     run = run_suite(shared_dir, "bad_input", [*(f"--target={r}" for r in refs), "--lrc-timeout=2",
+                                              f"--xfails-file={xfails}",
                                               "-k", "loads or canonical", "conformance/test_targets.py",
                                               "conformance/test_resume.py"])
     tests, out = run["tests"], run["output"]
@@ -197,3 +201,5 @@ def test_bad_input_end_to_end(shared_dir):
     status, message = tests["test_resume_canonical[HangsAfterLoad]"]
     assert status == "failed" and "HangsAfterLoad timed out in step()" in message, message
     assert "test_target_loads[selftests.nosuch:X]" in out  # named in the terminal summary
+    status, message = tests["test_resume_canonical[OffByOneOnLoad]"]  # --xfails-file
+    assert status == "xfailed" and "off by one on purpose (https://example.org/1)" in message, (status, message)
