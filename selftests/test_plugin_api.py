@@ -203,3 +203,12 @@ def test_bad_input_end_to_end(shared_dir):
     assert "test_target_loads[selftests.nosuch:X]" in out  # named in the terminal summary
     status, message = tests["test_resume_canonical[OffByOneOnLoad]"]  # --xfails-file
     assert status == "xfailed" and "off by one on purpose (https://example.org/1)" in message, (status, message)
+
+
+def test_missing_contrib_library_is_a_skip_with_reason():
+    from conformance.targets.contrib import unavailable
+
+    (stand_in,) = unavailable("nopkg", ImportError("No module named 'nopkg'"))
+    assert stand_in.skip and "pip install nopkg" in stand_in.problem
+    good, broken = select(["conformance.targets.contrib.pytorch_warmup:TARGETS"])
+    assert (good and not broken) or (broken and broken[0].skip)
