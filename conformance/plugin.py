@@ -174,6 +174,8 @@ def pytest_runtest_makereport(item, call):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if config.option.collectonly:
+        return
     ran = sum(len(terminalreporter.stats.get(k, [])) for k in ("passed", "failed", "xfailed", "xpassed"))
     if ran == 0 and exitstatus == 0:
         terminalreporter.write_line("lrc: no test was executed; a run that tests nothing fails", red=True)
@@ -182,7 +184,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session, exitstatus):
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is None or exitstatus != 0 or hasattr(session.config, "workerinput"):
+    config = session.config
+    if reporter is None or exitstatus != 0 or config.option.collectonly or hasattr(config, "workerinput"):
         return
     ran = sum(len(reporter.stats.get(k, [])) for k in ("passed", "failed", "xfailed", "xpassed"))
     if ran == 0:
