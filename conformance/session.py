@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
@@ -21,8 +22,14 @@ class Session:
 
 
 def build_scheduler(target: TargetSpec, optimizer, config: Mapping[str, Any]):
+    """A fresh scheduler from a private copy of `config`.
+
+    Schedulers may mutate what they are given (LambdaLR's load_state_dict
+    writes the checkpoint's attributes into its callable objects); a copy keeps
+    every run starting from the drawn config.
+    """
     with calling("build"):
-        scheduler = target.build(optimizer, config)
+        scheduler = target.build(optimizer, copy.deepcopy(config))
     if scheduler is None:
         problem = TypeError(f"build() of {target.name} returned None, not a scheduler")
         raise TargetError("build", problem)

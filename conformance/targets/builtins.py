@@ -6,7 +6,8 @@ Adding a built-in means adding one record here and one config strategy in
 
 from __future__ import annotations
 
-from dataclasses import replace
+
+from dataclasses import is_dataclass, replace
 
 from torch.optim import lr_scheduler as L
 from torch.optim.swa_utils import SWALR
@@ -24,6 +25,10 @@ def _multiples(every: int) -> list[int]:
 def _callable_boundaries(fns) -> list[int]:
     out = []
     for f in fns if isinstance(fns, list) else [fns]:
+        if not is_dataclass(f):
+            # Plain functions carry no boundaries. (A LambdaLR checkpoint of a callable
+            # object loaded over a plain function sets attributes on the function itself.)
+            continue
         for attr in ("steps", "warmup"):
             if isinstance(getattr(f, attr, None), int):
                 out.append(getattr(f, attr))
