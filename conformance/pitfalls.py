@@ -41,7 +41,7 @@ from conformance.spec import TargetSpec
 from conformance.verdict import FAIL, PASS, Divergence, Verdict, first_divergence
 
 SEARCH_PITFALLS = ("optimizer_first", "scheduler_only", "optimizer_only", "extra_step")
-SHRINK_CALLS = 2  # the search may run `SHRINK_CALLS * max_examples` more cases to shrink
+SHRINK_CALLS = 1  # the search may run `SHRINK_CALLS * max_examples` more cases to shrink
 
 
 def resume_step(case: Case) -> int:

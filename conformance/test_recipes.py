@@ -20,6 +20,7 @@ CANONICAL_BUDGET = 0.25  # of the profile's examples; resume.canonical covers th
 SUPPORTED_BUDGET = 0.5
 PITFALL_BUDGET = 0.5  # generated cases per pitfall search (shrinking is bounded separately)
 KEY_ERROR_BUDGET = 0.25  # the KeyError comes from the constructor, whatever the case
+PITFALL_EPOCHS = 60  # a pitfall shows right after its resume; longer runs only cost time
 
 
 def supported(target, recipe: str, factor: float) -> None:
@@ -33,7 +34,8 @@ def supported(target, recipe: str, factor: float) -> None:
 
 
 def pitfall(target, recipe: str) -> None:
-    expect(check_pitfall(target, recipe, cases(target), scaled(PITFALL_BUDGET).max_examples))
+    search_space = cases(target, max_epochs=PITFALL_EPOCHS)
+    expect(check_pitfall(target, recipe, search_space, scaled(PITFALL_BUDGET).max_examples))
 
 
 @pytest.mark.check("recipe.canonical")
