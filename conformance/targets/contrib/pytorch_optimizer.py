@@ -83,8 +83,13 @@ def _ends(c) -> list:
 # BaseLinearWarmupScheduler has no state_dict()/load_state_dict(): it cannot be checkpointed.
 NO_STATE = ("LinearScheduler, CosineScheduler and PolyScheduler (BaseLinearWarmupScheduler) have no "
             "state_dict()/load_state_dict(), so a resumed run restarts the schedule; no upstream issue found")
-STATEFUL_CHECKS = ("resume", "serialization", "recipe.canonical", "recipe.optimizer_first",
-                   "recipe.scheduler_only", "recipe.extra_step", "mismatch", "placement")
+# Every check that needs a working resume (mismatch.* classifies a raising resume as a
+# result, and two placement pitfalls compare runs without one, so those pass).
+STATEFUL_CHECKS = ("resume", "serialization", "recipe", *(f"placement.{loop}" for loop in (
+    "per_step", "per_epoch", "metric", "accumulation", "amp", "sched_first", "restarted_epoch")))
+LAST_EPOCH = ("constructed with last_epoch=k-1 after loading the optimizer state, it resumes at a "
+              "different lr: e.g. first_cycle_steps=2, warmup_steps=0, max_lr=1e-3, min_lr=0, resumed "
+              "after one step gives 0.0 where the run had 5e-4; no upstream issue found")
 # get_chebyshev_lr_lambda returns numpy.float64, so every group lr (and _last_lr) becomes a numpy
 # scalar: torch.load(weights_only=True) refuses both the optimizer's and the scheduler's state.
 NUMPY_LR = ("get_chebyshev_schedule's lr lambda returns numpy.float64, so the param-group lrs and "
@@ -94,6 +99,7 @@ KNOWN_FAILURES: dict[str, dict[str, str]] = {
     **{name: {check: NO_STATE for check in STATEFUL_CHECKS}
        for name in ("LinearScheduler", "CosineScheduler", "PolyScheduler")},
     "chebyshev": {check: NUMPY_LR for check in STATEFUL_CHECKS},
+    "CosineAnnealingWarmupRestarts": {"recipe.last_epoch": LAST_EPOCH},
 }
 
 # name -> (attribute, config strategy, takes last_epoch)
