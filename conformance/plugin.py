@@ -123,12 +123,22 @@ def check_of(item) -> str | None:
     return f"{mark.args[0]}.{value[0]}"
 
 
+def _placeholder(item) -> bool:
+    """pytest's stand-in for a per_target test with no values for any selected target."""
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return item.get_closest_marker("per_target") is not None and not isinstance(params.get("target"), TargetSpec)
+
+
 def pytest_collection_modifyitems(config, items):
+    placeholders = [item for item in items if _placeholder(item)]
+    if placeholders:
+        items[:] = [item for item in items if not _placeholder(item)]
+        config.hook.pytest_deselected(items=placeholders)
     for item in items:
         target = getattr(getattr(item, "callspec", None), "params", {}).get("target")
         check = check_of(item)
         if not isinstance(target, TargetSpec) or check is None:
-            continue  # not a check, or pytest's empty-parameter-set placeholder
+            continue  # not a check
         for mark in item.iter_markers("requires"):
             if not getattr(target.capabilities, mark.args[0]):
                 item.add_marker(pytest.mark.skip(reason=f"{target.name} does not declare {mark.args[0]}"))
