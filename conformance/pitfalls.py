@@ -28,9 +28,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
-from hypothesis import find, settings
+from hypothesis import find
 from hypothesis.errors import NoSuchExample
 
+from conformance.budget import search_settings
 from conformance.case import Case
 from conformance.errors import CheckpointError, TargetError
 from conformance.harness import run
@@ -41,7 +42,6 @@ from conformance.spec import TargetSpec
 from conformance.verdict import FAIL, PASS, Divergence, Verdict, first_divergence
 
 SEARCH_PITFALLS = ("optimizer_first", "scheduler_only", "optimizer_only", "extra_step")
-SHRINK_CALLS = 1  # the search may run `SHRINK_CALLS * max_examples` more cases to shrink
 
 
 def resume_step(case: Case) -> int:
@@ -56,7 +56,7 @@ def short_error(exc: TargetError) -> str:
 
 @dataclass
 class Search:
-    """The condition `find` shrinks on, with what it saw along the way."""
+    """The condition `find` searches with, and what it saw along the way."""
 
     target: TargetSpec
     name: str
@@ -130,10 +130,9 @@ def replay(target: TargetSpec, case: Case, name: str) -> Optional[Divergence]:
 
 def check_pitfall(target: TargetSpec, name: str, cases, max_examples: int) -> Verdict:
     """Search `cases` for a case where the pitfall recipe `name` diverges; see the module doc."""
-    search = Search(target, name, limit=(1 + SHRINK_CALLS) * max_examples)
-    budget = settings(settings.default, max_examples=max_examples, database=None)
+    search = Search(target, name, limit=max_examples)
     try:
-        case = find(cases, search.diverges, settings=budget)
+        case = find(cases, search.diverges, settings=search_settings(max_examples))
     except NoSuchExample:
         case = None
     if search.error is not None:

@@ -16,10 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Optional
 
-from hypothesis import HealthCheck, find, settings
+from hypothesis import find
 from hypothesis.errors import NoSuchExample, Unsatisfiable
 from torch.optim.lr_scheduler import LRScheduler
 
+from conformance.budget import search_settings
 from conformance.case import Case
 from conformance.errors import CheckpointError, TargetError
 from conformance.harness import RunResult, run
@@ -173,7 +174,7 @@ PITFALLS = {
 
 @dataclass
 class Search:
-    """The condition `find` shrinks on: memoized (replays agree) and bounded."""
+    """The condition `find` searches with: memoized (replays agree) and bounded."""
 
     target: TargetSpec
     name: str
@@ -209,20 +210,18 @@ def _raise(exc):
     return body
 
 
-def search(target: TargetSpec, name: str, strategy, max_examples: int, shrink: int = 1) -> Verdict:
-    """Find (and shrink) a case where pitfall `name` shows; a `pass` verdict either way.
+def search(target: TargetSpec, name: str, strategy, max_examples: int) -> Verdict:
+    """Find a case where pitfall `name` shows; a `pass` verdict either way.
 
     The verdict's details hold the result: `outcome` is "shown" (with the first
     divergence or the exception) or "harmless" (no counterexample within
     `max_examples`). It is `fail`/`error`/`nondeterministic` only when the
-    counterexample is unsound (see `Probe.problem`). Shrinking gets
-    `shrink * max_examples` more probes and keeps the smallest case found.
+    counterexample is unsound (see `Probe.problem`). The first counterexample
+    found is kept (see `budget.search_settings`).
     """
-    condition = Search(target, name, limit=(1 + shrink) * max_examples)
-    config = settings(settings.default, max_examples=max_examples, database=None,
-                      suppress_health_check=list(HealthCheck))
+    condition = Search(target, name, limit=max_examples)
     try:
-        case = find(strategy, condition, settings=config)
+        case = find(strategy, condition, settings=search_settings(max_examples))
     except (NoSuchExample, Unsatisfiable):
         tried = len(condition.probes) - condition.rejected
         return Verdict(target.name, condition.check, PASS,
