@@ -16,6 +16,6 @@ _common = dict(
 )
 
 settings.register_profile("dev", max_examples=8, **_common)
-settings.register_profile("ci", max_examples=10, derandomize=True, database=None, **_common)
+settings.register_profile("ci", max_examples=15, derandomize=True, database=None, **_common)
 settings.register_profile("thorough", max_examples=300, **_common)
 settings.load_profile("dev")
