@@ -8,17 +8,11 @@ from torch.optim.lr_scheduler import LRScheduler
 from conformance.case import Case, Plan
 from conformance.setup import OptimizerSetup
 from conformance.spec import TargetSpec
+from selftests.broken_recipes import ClosedFormStepLR
 
 
-class ClosedFormLR(LRScheduler):
+class ClosedFormLR(ClosedFormStepLR):
     """Correct: lr = base * gamma ** (last_epoch // step_size); gamma is saved, so it follows the checkpoint."""
-
-    def __init__(self, optimizer, step_size=2, gamma=0.5, last_epoch=-1):
-        self.step_size, self.gamma = step_size, gamma
-        super().__init__(optimizer, last_epoch)
-
-    def get_lr(self):
-        return [base * self.gamma ** (self.last_epoch // self.step_size) for base in self.base_lrs]
 
 
 class ConstructorGammaLR(ClosedFormLR):
