@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from hypothesis import strategies as st
-from torch.optim.lr_scheduler import LRScheduler
 
 from conformance.case import Case, Plan
 from conformance.setup import OptimizerSetup
