@@ -25,7 +25,7 @@ from conformance.case import Case
 from conformance.errors import CheckpointError, TargetError
 from conformance.harness import RunResult, run
 from conformance.loops import Loop
-from conformance.oracle import compare, error_verdict, guarded, nondeterminism
+from conformance.oracle import compare, guarded, nondeterminism
 from conformance.session import fresh
 from conformance.spec import TargetSpec
 from conformance.verdict import FAIL, PASS, Divergence, Verdict, first_divergence

@@ -12,7 +12,6 @@ from conformance.loading import load
 from conformance.oracle import TIMED_OUT, check_resume
 from conformance.registry import BrokenTarget, select
 from conformance.setup import OptimizerSetup
-from conformance.spec import TargetSpec
 from conformance.xfails import XfailsFileError, load_file, match
 from selftests import controls
 from selftests.bestiary import OffByOneOnLoad

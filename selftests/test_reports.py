@@ -168,6 +168,7 @@ def test_html_in_a_headless_browser(xdist_run, tmp_path):
 def test_crashed_worker_leaves_an_error_record(tmp_path):
     proc = run_suite(tmp_path, "-n", "1", "conformance/test_resume.py", "-k", "determinism or resume_canonical",
                      "--target", "StepLR", "-p", BROKEN, extra_env={"LRC_SELFTEST_CRASH": "test_determinism"})
+    assert proc.returncode == 1, proc.stdout[-2000:]  # the crash fails the run
     report = json.loads((tmp_path / "report.json").read_text())
     recs = by_check(report, "StepLR")
     assert recs["determinism"]["verdict"] == "error", recs

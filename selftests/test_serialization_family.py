@@ -2,7 +2,7 @@
 
 import pytest
 from hypothesis import given, settings, strategies as st
-from torch.optim.lr_scheduler import LambdaLR, StepLR
+from torch.optim.lr_scheduler import StepLR
 
 from conformance.case import MEDIA
 from conformance.serialization import check_deepcopy, check_delayed, check_load_twice, check_no_mutation
