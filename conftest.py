@@ -1,3 +1,5 @@
-"""Plugin wiring: the suite's options, target loading and report hooks live in these plugins."""
+"""This checkout's own wiring: nothing to add.
 
-pytest_plugins = ["conformance.plugin", "reports.plugin"]
+The plugins are `pytest11` entry points (pyproject.toml), so an install of the
+suite, editable or not, brings `--target`, the profiles and the report.
+"""

@@ -1,3 +1,3 @@
 """Resume conformance for PyTorch learning-rate schedulers."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -9,11 +9,16 @@
 
 gives one pytest test per target x check, with ids like
 `MyScheduler-resume.canonical`. Targets are what `--target` accepts (classes,
-zero-config factories, `TargetSpec`s). `expected_failures` is `{check_id:
-reason}` for every target, or a callable `target -> {check_id: reason}`;
-those tests are xfail. `check_target(obj)` runs the checks in-process and
-returns plain `Result` records instead. The Hypothesis profile in force
-(`--hypothesis-profile`, default `dev`) sets the number of examples.
+zero-config factories, `TargetSpec`s). Every check of the CHECKS table runs,
+the same set the pytest plugin collects for the target; `checks=[...]`
+narrows it to ids or family prefixes. `expected_failures` is `{check id or
+family prefix: reason}` for every target, or a callable `target -> {...}`;
+it adds to the target's own known failures, and those tests are xfail.
+`check_target(obj)` runs the checks in-process and returns plain `Result`
+records instead, never raising for the target's sake. The Hypothesis profile
+in force (`--hypothesis-profile`; `dev` when none was chosen) sets the
+number of examples, and each target x check keeps its own example-database
+key, as under pytest.
 """
 
 from __future__ import annotations
@@ -22,48 +27,17 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping, Optional, Union
 
 import pytest
-from hypothesis import given, strategies as st
 
-from conformance import outcome
-from conformance.oracle import check_determinism, check_resume
-from conformance.registry import BrokenTarget
-from conformance.serialization import check_weights_only
+from conformance.checks.runner import run_check
+from conformance.checks.table import Planned, missing_capability, planned
+from conformance.model.verdict import ConformanceFailure
 from conformance.spec import TargetSpec
-from conformance.xfails import match
-from strategies.cases import cases
-
-
-def _determinism(target, data):
-    return check_determinism(target, data.draw(cases(target), label="case"))
-
-
-def _canonical(target, data):
-    case = data.draw(cases(target, interruptions=(1, 1)), label="case")
-    return check_resume(target, case, "resume.canonical")
-
-
-def _multi(target, data):
-    case = data.draw(cases(target, interruptions=(2, 4)), label="case")
-    return check_resume(target, case, "resume.multi")
-
-
-def _weights_only(target, data):
-    return check_weights_only(target, data.draw(cases(target, interruptions=(1, 2)), label="case"))
-
-
-# check id -> fn(target, data) -> Verdict; one Hypothesis test each.
-CHECKS: dict[str, Callable] = {
-    "determinism": _determinism,
-    "resume.canonical": _canonical,
-    "resume.multi": _multi,
-    "serialization.weights_only": _weights_only,
-}
+from conformance.targets.known import covers, entries, match
+from conformance.targets.loading import BrokenTarget, convert
 
 
 def as_target(obj: Any) -> TargetSpec:
     """A `TargetSpec` from what `--target` accepts; raises ValueError saying what to fix."""
-    from conformance.loading import convert
-
     name = getattr(obj, "name", None) or getattr(obj, "__name__", None) or type(obj).__name__
     (target,) = convert(obj, name, name)
     if isinstance(target, BrokenTarget):
@@ -72,19 +46,18 @@ def as_target(obj: Any) -> TargetSpec:
 
 
 class Check:
-    """One check, callable on a target: runs its Hypothesis test, raises on a bad verdict."""
+    """One planned check, callable on a target: runs it, raises `ConformanceFailure` on a bad verdict."""
 
-    def __init__(self, check_id: str) -> None:
-        self.id = check_id
+    def __init__(self, plan: Planned, known_failure: bool = False) -> None:
+        self.plan = plan
+        self.known_failure = known_failure
+
+    @property
+    def id(self) -> str:
+        return self.plan.id
 
     def __call__(self, target: TargetSpec) -> None:
-        fn = CHECKS[self.id]
-
-        @given(data=st.data())
-        def run(data):
-            outcome.expect(fn(target, data))
-
-        run()
+        run_check(self.plan, target, self.known_failure)
 
     def __repr__(self) -> str:
         return self.id
@@ -93,28 +66,42 @@ class Check:
 Expected = Union[Mapping[str, str], Callable[[TargetSpec], Mapping[str, str]], None]
 
 
-def _expected(expected: Expected, target: TargetSpec) -> dict:
-    given_ = expected(target) if callable(expected) else (expected or {})
-    return {**target.known_failures, **given_}
+def _known(expected: Expected, target: TargetSpec) -> dict:
+    given = expected(target) if callable(expected) else (expected or {})
+    return {**entries(target), **dict(given)}
+
+
+def plans(target: TargetSpec, checks: Optional[Iterable[str]] = None) -> list[Planned]:
+    """The target's planned checks, all of them or those `checks` names (ids or family prefixes)."""
+    every = planned(target)
+    if checks is None:
+        return every
+    wanted = list(checks)
+    return [p for p in every if any(covers(w, p.id) for w in wanted)]
 
 
 def parametrize_targets(targets: Iterable[Any], checks: Optional[Iterable[str]] = None,
                         expected_failures: Expected = None):
-    """A pytest parametrize decorator over `targets` x `checks`, as `(target, check)`."""
-    specs = [as_target(t) for t in targets]
+    """A pytest parametrize decorator over `targets` x checks, as `(target, check)`."""
     params = []
-    for target in specs:
-        known = _expected(expected_failures, target)
-        for check_id in checks or CHECKS:
-            reason = match(known, check_id)
-            marks = [pytest.mark.xfail(reason=reason, raises=outcome.ConformanceFailure, strict=False)] if reason else []
-            params.append(pytest.param(target, Check(check_id), marks=marks, id=f"{target.name}-{check_id}"))
+    for target in (as_target(t) for t in targets):
+        known = _known(expected_failures, target)
+        for plan in plans(target, checks):
+            marks = []
+            skip = missing_capability(plan.check, target)
+            if skip:
+                marks.append(pytest.mark.skip(reason=skip))
+            failure = match(known, plan.id)
+            if failure is not None:
+                marks.append(pytest.mark.xfail(reason=failure.xfail_reason, raises=ConformanceFailure, strict=False))
+            params.append(pytest.param(target, Check(plan, failure is not None), marks=marks,
+                                       id=f"{target.name}-{plan.id}"))
     return pytest.mark.parametrize(("target", "check"), params)
 
 
 @dataclass(frozen=True)
 class Result:
-    """One target x check outcome: status is pass, fail, error, nondeterministic or xfail."""
+    """One target x check outcome: pass, fail, error, nondeterministic, xfail, xpass or skip."""
 
     target: str
     check: str
@@ -125,16 +112,23 @@ class Result:
 def check_target(obj: Any, checks: Optional[Iterable[str]] = None, expected_failures: Expected = None) -> list:
     """Run the checks on one target in-process; a list of `Result`s, never raising for the target."""
     target = as_target(obj)
-    known = _expected(expected_failures, target)
+    known = _known(expected_failures, target)
     results = []
-    for check_id in checks or CHECKS:
+    for plan in plans(target, checks):
+        skip = missing_capability(plan.check, target)
+        if skip:
+            results.append(Result(target.name, plan.id, "skip", skip))
+            continue
+        failure = match(known, plan.id)
         try:
-            Check(check_id)(target)
+            Check(plan, failure is not None)(target)
             status, message = "pass", ""
-        except outcome.ConformanceFailure as exc:
+        except ConformanceFailure as exc:
             status, message = exc.verdict.status, str(exc)
-        reason = match(known, check_id)
-        if reason and status != "pass":
-            status, message = "xfail", reason
-        results.append(Result(target.name, check_id, status, message))
+        except Exception as exc:  # noqa: BLE001 - e.g. Hypothesis finding no valid case: reported, not raised
+            status, message = "error", f"{type(exc).__name__}: {exc}"
+        if failure is not None:
+            status, message = ("xpass", f"expected to fail: {failure.xfail_reason}") if status == "pass" \
+                else ("xfail", failure.xfail_reason)
+        results.append(Result(target.name, plan.id, status, message))
     return results

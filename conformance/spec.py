@@ -14,6 +14,10 @@ from typing import Any, Callable, Mapping, Optional
 
 from hypothesis import strategies as st
 
+from conformance.model.optimizer import OptimizerNeeds
+
+__all__ = ["Adapter", "Capabilities", "DEFAULT_ADAPTER", "OptimizerNeeds", "TargetSpec", "step_takes_metric"]
+
 
 def _step(scheduler, metric):
     if metric is None:
@@ -59,13 +63,6 @@ class Capabilities:
 
 
 @dataclass(frozen=True)
-class OptimizerNeeds:
-    """What a config asks of the optimizer setup (drawn before the config)."""
-
-    momentum: bool = False  # needs a `momentum` > 0 or `betas` group key
-
-
-@dataclass(frozen=True)
 class TargetSpec:
     """One scheduler under test.
 
@@ -76,9 +73,11 @@ class TargetSpec:
     - `boundaries(config)` lists scheduler-step counts where the schedule
       changes shape (milestones, cycle ends, ...); plans favour them.
     - `max_steps(config)` caps the scheduler steps a plan may take (OneCycleLR).
-    - `known_failures` maps a check id to a reason (third-party targets; the
-      built-ins use `conformance/known_failures.py`).
+    - `known_failures` maps a check id or family prefix to a reason, or to a
+      `KnownFailure` record (the built-ins get theirs from
+      `conformance/targets/known_failures.py`).
     - `hyperparameters` names the config keys `mismatch.<param>` varies.
+    - `pinned` holds `(label, Case)` edge cases, always run as `resume.edge.<label>`.
     """
 
     name: str
@@ -89,11 +88,12 @@ class TargetSpec:
     needs: Callable[[Mapping[str, Any]], OptimizerNeeds] = lambda config: OptimizerNeeds()
     boundaries: Callable[[Mapping[str, Any]], list] = lambda config: []
     max_steps: Callable[[Mapping[str, Any]], Optional[int]] = lambda config: None
-    known_failures: Mapping[str, str] = field(default_factory=dict)
+    known_failures: Mapping[str, Any] = field(default_factory=dict)
     source: str = ""  # where the target came from, e.g. "torch" or "pkg.mod:attr"
     # Constructor parameters the `mismatch.*` checks change at resume; empty:
     # the keys of the target's simplest config.
     hyperparameters: tuple = ()
+    pinned: tuple = ()
 
     def __repr__(self) -> str:
         return f"TargetSpec({self.name!r})"

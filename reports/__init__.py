@@ -1,12 +1,12 @@
 """Reports of a conformance run: what ran, what failed, how to reproduce it, what changed.
 
-- `reports.plugin`: pytest hooks that collect one record per target x check and
+- `conformance.reports.plugin`: pytest hooks that collect one record per target x check and
   write `report.json`, `report.md`, `report.html` and reproducers (`--report-dir`);
-- `python -m reports merge A.json B.json -o OUT`: combine CI shards;
-- `python -m reports compare OLD.json NEW.json [--md OUT.md]`: what changed; exits 1
+- `python -m conformance.reports merge A.json B.json -o OUT`: combine CI shards;
+- `python -m conformance.reports compare OLD.json NEW.json [--md OUT.md]`: what changed; exits 1
   when anything regressed.
 """
 
-from reports.model import SCHEMA_VERSION
+from conformance.reports.model import SCHEMA_VERSION
 
 __all__ = ["SCHEMA_VERSION"]

@@ -1,12 +1,12 @@
-"""Command line: `python -m reports compare|merge|render`.
+"""Command line: `python -m conformance.reports compare|merge|render`.
 
-    python -m reports compare OLD.json NEW.json [--md OUT.md] [--strict]
+    python -m conformance.reports compare OLD.json NEW.json [--md OUT.md] [--strict]
         prints what changed; writes it as Markdown with --md; exits 1 when
         anything regressed, 2 when a report cannot be read.
-    python -m reports merge A.json B.json ... -o OUT
+    python -m conformance.reports merge A.json B.json ... -o OUT
         combines CI shards; OUT is a directory (report.json/.md/.html and
         reproducers/ inside) or a path ending in .json (siblings .md/.html).
-    python -m reports render REPORT.json [-o DIR]
+    python -m conformance.reports render REPORT.json [-o DIR]
         rewrites report.md, report.html and the reproducers from a report.json.
 """
 
@@ -16,9 +16,9 @@ import argparse
 import os
 import sys
 
-from reports import compare as compare_mod
-from reports import merge as merge_mod
-from reports import model, writers
+from conformance.reports import compare as compare_mod
+from conformance.reports import merge as merge_mod
+from conformance.reports import model, writers
 
 
 def _out_location(out: str) -> tuple[str, str]:
@@ -29,7 +29,7 @@ def _out_location(out: str) -> tuple[str, str]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m reports", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m conformance.reports", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("compare", help="what changed from OLD to NEW; exit 1 on regressions")
     p.add_argument("old")

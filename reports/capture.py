@@ -14,11 +14,13 @@ import math
 import re
 from typing import Any, Optional
 
-from reports.model import jsonable
+from conformance.model.optimizer import SEED
+from conformance.reports.model import jsonable
+from conformance.spec import DEFAULT_ADAPTER
 
 #: modules whose callables are inlined into reproducers (the suite's own);
 #: anything else is imported from its package by the reproducer.
-SUITE_MODULES = ("conformance", "strategies")
+SUITE_MODULES = ("conformance",)
 
 
 class PySource:
@@ -135,12 +137,7 @@ def capture_case(case) -> dict:
         "imports": py.imports,
         "problems": py.problems,
     }
-    try:
-        from conformance.setup import SEED
-
-        out["seed"] = SEED
-    except ImportError:
-        pass
+    out["seed"] = SEED
     return out
 
 
@@ -164,12 +161,7 @@ def capture_target(target, refs=()) -> dict:
         return {}
     caps = getattr(target, "capabilities", None)
     adapter = getattr(target, "adapter", None)
-    try:
-        from conformance.spec import DEFAULT_ADAPTER
-
-        custom = adapter is not None and adapter != DEFAULT_ADAPTER
-    except ImportError:
-        custom = False
+    custom = adapter is not None and adapter != DEFAULT_ADAPTER
     return {
         "name": target.name,
         "source": getattr(target, "source", "") or "",

@@ -1,4 +1,4 @@
-"""`python -m reports compare OLD.json NEW.json`: what changed between two runs.
+"""`python -m conformance.reports compare OLD.json NEW.json`: what changed between two runs.
 
 Records are matched on (target, check). The comparison lists new failures,
 fixed checks, other changed verdicts, changed mismatch / recipe / placement
@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from reports import model
-from reports.model import BAD, record_key
-from reports.writers import describe_result, divergence_line, supported_recipe
+from conformance.reports import model
+from conformance.reports.model import BAD, record_key
+from conformance.reports.tables import divergence_line, result_of
 
 FAMILIES = ("recipes", "mismatch", "placement")
 
@@ -98,12 +98,11 @@ def compare(old: dict, new: dict, strict: bool = False) -> Comparison:
         before, after = ra.get(key), rb.get(key)
         if before is None or after is None:
             continue  # the test itself is listed as vanished / new
-        da, db = describe_result(key[1], before, key[2]), describe_result(key[1], after, key[2])
+        old_result, new_result = result_of(key[1], before), result_of(key[1], after)
+        da, db = old_result.describe(), new_result.describe()
         if da == db:
             continue
-        worse = key[1] == "recipes" and isinstance(before, dict) and isinstance(after, dict) \
-            and before.get("safe") is True and after.get("safe") is False \
-            and supported_recipe(key[2], after)
+        worse = new_result.bad and not old_result.bad
         c.results.append((*key, da, db, worse))
     for side, report in (("old", old), ("new", new)):
         if not report.get("complete", True):

@@ -6,9 +6,9 @@ import base64
 import html
 from collections import Counter
 
-from reports import plots
-from reports.model import show
-from reports.writers import (
+from conformance.reports import plots
+from conformance.reports.model import show
+from conformance.reports.tables import (
     MARK, describe_result, divergence_line, environment_lines, failures, family_table,
     headline, matrix, result_is_bad,
 )
@@ -86,8 +86,8 @@ def render(report: dict, directory: str = "") -> str:
         if not got:
             continue
         parts.append(f"<h2 id=\"{key}\">{_e(title)}</h2>")
-        rows = [[(n, "")] + [(describe_result(key, got[(t, n)], n),
-                              "bad" if result_is_bad(key, got[(t, n)], n) else "")
+        rows = [[(n, "")] + [(describe_result(key, got[(t, n)]),
+                              "bad" if result_is_bad(key, got[(t, n)]) else "")
                              if (t, n) in got else ("·", "") for t in tts] for n in names]
         if key == "recipes":
             parts.append("<p>Supported recipes (canonical, last_epoch, fast_forward) must be safe; "

@@ -1,4 +1,4 @@
-"""`python -m reports merge A.json B.json ... -o OUT`: one report from CI shards.
+"""`python -m conformance.reports merge A.json B.json ... -o OUT`: one report from CI shards.
 
 Records are concatenated; a test id reported by several shards keeps the worst
 verdict and notes the others. The merged run is complete only when every
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 
-from reports import model
+from conformance.reports import model
 
 WORST = ("error", "fail", "nondeterministic", "xpass", "xfail", "skip", "pass")
 

@@ -22,7 +22,9 @@ import tempfile
 from collections import Counter
 from typing import Any, Iterable, Optional
 
-SCHEMA_VERSION = "1.0"
+from conformance.model.trajectory import Value
+
+SCHEMA_VERSION = "1.1"  # 1.1: typed family results (1.0 results are upgraded on read)
 
 PASS, FAIL, ERROR, NONDETERMINISTIC = "pass", "fail", "error", "nondeterministic"
 XFAIL, XPASS, SKIP = "xfail", "xpass", "skip"
@@ -36,10 +38,6 @@ HAS_CASE = frozenset({FAIL, ERROR, NONDETERMINISTIC, XFAIL})  # may carry a shru
 
 def jsonable(x: Any) -> Any:
     """`x` as strict JSON data; tensors and frozen tensor values keep dtype and device."""
-    try:
-        from conformance.trajectory import Value
-    except ImportError:  # reading a report needs no suite
-        Value = ()  # type: ignore[assignment]
     if x is None or isinstance(x, (bool, int, str)):
         return x
     if isinstance(x, float):
@@ -48,7 +46,7 @@ def jsonable(x: Any) -> Any:
         if math.isinf(x):
             return "inf" if x > 0 else "-inf"
         return x
-    if Value and isinstance(x, Value):
+    if isinstance(x, Value):
         return {"tensor": jsonable(x.number), "dtype": x.dtype, "device": x.device}
     if type(x).__name__ == "Tensor" and hasattr(x, "item"):
         if x.numel() == 1:

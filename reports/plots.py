@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 from typing import Optional
 
-from reports.model import number
+from conformance.reports.model import number
 
 
 def available() -> bool:

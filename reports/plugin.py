@@ -26,10 +26,15 @@ import threading
 import time
 from typing import Any, Optional
 
+import hypothesis
 import pytest
+import torch
+from hypothesis import settings
 
-from reports import capture, model
-from reports.model import ERROR, FAIL, PASS, SKIP, XFAIL, XPASS
+import conformance
+from conformance.plugin.hooks import BROKEN, OUTCOME, TARGETS, check_of
+from conformance.reports import capture, model, writers
+from conformance.reports.model import ERROR, FAIL, PASS, SKIP, XFAIL, XPASS
 
 PROPERTY = "lrc.report"
 RECORD = "lrc"  # the conformance plugin's record (examples, statuses, results)
@@ -66,13 +71,7 @@ def _target_of(item) -> Any:
 
 
 def _check_of(item) -> Optional[str]:
-    try:
-        from conformance.plugin import check_of  # knows per-target check ids
-
-        return check_of(item)
-    except Exception:  # noqa: BLE001 - fall back to the bare marker
-        mark = item.get_closest_marker("check")
-        return mark.args[0] if mark and mark.args else None
+    return check_of(item)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -95,10 +94,6 @@ def pytest_runtest_makereport(item, call):
 
 
 def _outcome(item):
-    try:
-        from conformance.plugin import OUTCOME
-    except ImportError:
-        return None
     return item.stash.get(OUTCOME, None)
 
 
@@ -277,7 +272,7 @@ class Collector:
                 entry["check"] = rec["check"]
             entry["examples"] = rec.get("examples", 0)
             entry["statuses"] = rec.get("statuses", {})
-            results = rec.get("results") or {}
+            results = model.jsonable(rec.get("results") or {})
             if results:
                 entry["results"] = results
                 for key in ("recipes", "mismatch", "placement"):
@@ -361,28 +356,13 @@ class Collector:
         return records, not_run
 
     def envelope(self, records: list[dict], not_run: list[str], final: bool, exitstatus=None) -> dict:
-        import hypothesis
-        from hypothesis import settings
-
-        import conformance
-
         root = str(self.config.rootpath)
-        try:
-            import torch
-
-            torch_version = torch.__version__
-        except ImportError:
-            torch_version = None
+        torch_version = torch.__version__
         targets, broken = [], []
-        try:
-            from conformance.plugin import BROKEN, TARGETS
-
-            for t in self.config.stash.get(TARGETS, []):
-                targets.append({"name": t.name, "source": getattr(t, "source", "")})
-            for b in self.config.stash.get(BROKEN, []):
-                broken.append({"name": b.name, "problem": b.problem})
-        except ImportError:
-            pass
+        for t in self.config.stash.get(TARGETS, []):
+            targets.append({"name": t.name, "source": getattr(t, "source", "")})
+        for b in self.config.stash.get(BROKEN, []):
+            broken.append({"name": b.name, "problem": b.problem})
         if not hasattr(self, "_git_state"):
             self._git_state = (_git(root, "rev-parse", "HEAD"),
                                _git(root, "status", "--porcelain", "--untracked-files=no"))
@@ -431,8 +411,6 @@ class Collector:
             return  # e.g. the selftests: no conformance test ran, keep the last suite report
         if not self.explicit_dir and not any(e.get("check") for e in self.entries.values()) and final:
             return
-        from reports import writers
-
         records, not_run = self.records()
         report = self.envelope(records, not_run, final, exitstatus)
         try:

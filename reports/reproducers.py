@@ -28,7 +28,7 @@ SUITE_MODE = (
     "# builder): the suite and the target's package must be importable; run the\n"
     "# script from the suite's checkout (or put it on PYTHONPATH).\n"
     "sys.path.insert(0, os.getcwd())\n"
-    "from conformance.registry import select\n"
+    "from conformance.targets.selection import select\n"
     "_TARGETS, _BROKEN = select(REFS)\n"
     "SPEC = next((t for t in _TARGETS if t.name == TARGET), None)\n"
     "if SPEC is None:\n"
@@ -284,7 +284,7 @@ def load_state_dict(scheduler, state):
     return scheduler.load_state_dict(state)
 
 
-class Session:
+class LiveObjects:
     def __init__(self, checkpoint=None):
         self.params = make_params()
         if checkpoint is not None:
@@ -300,7 +300,7 @@ class Session:
 
 def resume(checkpoint):
     """Fresh objects from the checkpoint, with the recipe RECIPE."""
-    s = Session(checkpoint)
+    s = LiveObjects(checkpoint)
     k = checkpoint["sched_steps"]
     if RECIPE == "last_epoch":
         s.optimizer.load_state_dict(checkpoint["optimizer"])
@@ -336,7 +336,7 @@ def run(interrupt):
     torch.manual_seed(SEED)
     random.seed(SEED)
     records = []
-    s = Session()
+    s = LiveObjects()
     s.scheduler = build_scheduler(s.optimizer, CONFIG)
     handle = None
 

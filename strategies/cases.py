@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from hypothesis import assume, strategies as st
 
-from conformance.case import Case
-from conformance.loops import PER_STEP, Loop
-from strategies.optimizers import optimizer_setups
-from strategies.plans import MAX_EPOCHS, plans
+from conformance.model.case import Case
+from conformance.model.change import DEFAULT, Change, optimizer_lr
+from conformance.model.loop import PER_STEP, Loop
+from conformance.model.statediff import difference
+from conformance.strategies.optimizers import optimizer_setups
+from conformance.strategies.plans import MAX_EPOCHS, plans
 
 
 @st.composite
@@ -43,9 +45,6 @@ def mismatch_cases(draw, target, param: str, max_epochs: int = 60):
     constructor's default. Combinations the target rejects are filtered by
     the check (the changed uninterrupted run raises).
     """
-    from conformance.mismatch import DEFAULT, Change, optimizer_lr
-    from conformance.statediff import difference
-
     case = draw(cases(target, (1, 1), max_epochs=max_epochs), label="case")
     if optimizer_lr(target, param):
         n = case.setup.groups

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from conformance.loops import PER_STEP, Loop
-from strategies.cases import cases
+from conformance.model.loop import PER_STEP, Loop
+from conformance.strategies.cases import cases
 
 batches = st.integers(2, 4)
 

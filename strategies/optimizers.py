@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from conformance.setup import OptimizerSetup
-from conformance.spec import OptimizerNeeds
+from conformance.model.optimizer import OptimizerNeeds, OptimizerSetup
 
 unit = st.floats(0.5, 0.99)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from hypothesis import assume, strategies as st
 
-from conformance.case import Plan
-from conformance.loops import Loop
+from conformance.model.case import Plan
+from conformance.model.loop import Loop
 
 MAX_EPOCHS = 200
 

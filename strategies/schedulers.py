@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from hypothesis import assume, strategies as st
 
-from conformance.targets import callables as fn
+from conformance.strategies import callables as fn
 
 factors = st.floats(0.05, 1.0)  # decay factors; 0 would zero the lr for good
 gammas = st.floats(0.5, 1.0) | st.sampled_from([0.1, 0.5, 0.9, 1.0])

@@ -1,7 +1,8 @@
 """The torch built-in schedulers as `TargetSpec` records.
 
 Adding a built-in means adding one record here and one config strategy in
-`strategies/schedulers.py`.
+`strategies/schedulers.py`. Its pinned edge cases (`pinned.py`) and known
+failures (`known_failures.py`) are attached below, by name.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from torch.optim import lr_scheduler as L
 from torch.optim.swa_utils import SWALR
 
 from conformance.spec import Capabilities, OptimizerNeeds, TargetSpec
-from strategies import schedulers as S
+from conformance.strategies import schedulers as S
+from conformance.targets.known_failures import KNOWN_FAILURES
+from conformance.targets.pinned import PINNED
 
 HORIZON = 200  # plans never run longer than this many scheduler steps
 
@@ -177,5 +180,13 @@ HYPERPARAMETERS = {
     "PolynomialLR": ("total_iters", "power"),
     "SWALR": ("swa_lr", "anneal_epochs", "anneal_strategy"),
 }
-BUILTINS[:] = [replace(t, hyperparameters=HYPERPARAMETERS.get(t.name, ())) for t in BUILTINS]
+BUILTINS[:] = [
+    replace(
+        t,
+        hyperparameters=HYPERPARAMETERS.get(t.name, ()),
+        known_failures={k.check: k for k in KNOWN_FAILURES if k.target == t.name},
+        pinned=tuple(PINNED.get(t.name, ())),
+    )
+    for t in BUILTINS
+]
 BY_NAME.update((t.name, t) for t in BUILTINS)

@@ -7,9 +7,9 @@ configs that are valid but unusual.
 
 from __future__ import annotations
 
-from conformance.case import Case, Plan
-from conformance.setup import OptimizerSetup
-from conformance.targets import callables as fn
+from conformance.model.case import Case, Plan
+from conformance.model.optimizer import OptimizerSetup
+from conformance.strategies import callables as fn
 
 SGD_M = OptimizerSetup("SGD", (0.1, 0.05), {"momentum": 0.9})
 ADAM = OptimizerSetup("Adam", (1e-3, 2e-3, 5e-4), {"amsgrad": False, "betas": (0.9, 0.999)})

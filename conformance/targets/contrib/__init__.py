@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
-from conformance.registry import BrokenTarget
+from conformance.targets.loading import BrokenTarget
 
 
 def unavailable(package: str, exc: BaseException) -> list:

@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 
 from conformance.adapters import Wrapped, wrapped
 from conformance.spec import Capabilities, TargetSpec
+from conformance.strategies import schedulers as S
+from conformance.targets.builtins import BY_NAME, CLASSES as S_CLASSES
 from conformance.targets.contrib import library_version, unavailable
-from strategies import schedulers as S
 
 
 @st.composite
@@ -44,8 +45,6 @@ def _boundaries(c) -> list:
     period = c["warmup_period"]
     out = list(period) if isinstance(period, list) else [period]
     if c["scheduler"] is not None:
-        from conformance.targets.builtins import BY_NAME
-
         name, cfg = c["scheduler"]
         out += BY_NAME[name].boundaries(cfg)
     return out
@@ -77,7 +76,6 @@ def _target(name, cls) -> TargetSpec:
 
 try:
     import pytorch_warmup
-    from conformance.targets.builtins import CLASSES as S_CLASSES
 except Exception as exc:  # noqa: BLE001 - not installed or broken: skip with the reason
     TARGETS = unavailable("pytorch_warmup", exc)
 else:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from conformance.spec import Capabilities, TargetSpec
+from conformance.strategies.schedulers import reduce_on_plateau
 from conformance.targets.contrib import library_version, unavailable
 
 steps = st.integers(0, 60)
@@ -84,8 +85,6 @@ def wsd(draw, groups):
 
 
 def plateau(groups):
-    from strategies.schedulers import reduce_on_plateau
-
     return reduce_on_plateau(groups)
 
 

@@ -1,0 +1,69 @@
+"""Hypothesis profiles, and each check's share of the active one.
+
+Profiles, selected with `--hypothesis-profile NAME`: `dev` (fast, the
+default), `ci` (derandomized, no deadline, no database: the same examples on
+every run) and `thorough` (bug hunting).
+
+Every check has a budget factor in the CHECKS table. `check_settings` turns
+it into settings under the profile in force (`dev`, `ci`, `thorough`), so the
+profiles keep their proportions. Outside a suite profile (a user's own test
+file that chose none) the `dev` profile is the parent: Hypothesis's own
+default, with its 200 ms deadline, would make whole training runs flaky.
+"""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, Phase, settings
+
+# Examples are whole training runs; generation is cheap next to them. The
+# `explain` phase is left out: it re-runs failing examples many times over
+# (and imports libcst), while the verdict already says what diverged.
+_COMMON = dict(
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+    phases=[p for p in Phase if p is not Phase.explain],
+)
+PROFILES = {
+    "dev": dict(max_examples=8),
+    "ci": dict(max_examples=15, derandomize=True, database=None),
+    "thorough": dict(max_examples=300),
+}
+DEFAULT_PROFILE = "dev"
+for _name, _values in PROFILES.items():
+    settings.register_profile(_name, **_values, **_COMMON)
+
+
+def base_settings() -> settings:
+    """The active profile, or `dev` while Hypothesis's own default is in force."""
+    if settings.get_current_profile_name() == "default":
+        return settings.get_profile(DEFAULT_PROFILE)
+    return settings.default
+
+
+def examples(factor: float) -> int:
+    """`factor` times the profile's max_examples, at least 1."""
+    return max(1, round(base_settings().max_examples * factor))
+
+
+def check_settings(factor: float, known_failure: bool = False) -> settings:
+    """Settings for one check on one target.
+
+    A registered known failure is not shrunk: its example is on file, and
+    shrinking a failure the run expects would spend most of the time budget
+    on an xfail.
+    """
+    base = base_settings()
+    chosen = settings(base, max_examples=examples(factor))
+    if known_failure:
+        chosen = settings(chosen, phases=[p for p in chosen.phases if p is not Phase.shrink])
+    return chosen
+
+
+def search_settings(max_examples: int) -> settings:
+    """Settings for a pitfall search with `hypothesis.find`: generation only (see `checks.search`)."""
+    return settings(
+        base_settings(), max_examples=max_examples, database=None,
+        phases=[p for p in base_settings().phases if p is not Phase.shrink],
+        suppress_health_check=list(HealthCheck),
+    )

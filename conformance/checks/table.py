@@ -1,0 +1,168 @@
+"""CHECKS: every check the suite runs, as data.
+
+Both entry points read this table: the pytest test module (one test function
+per entry, parametrized per target) and `conformance.library`. Adding a
+check means adding one entry here.
+
+An entry says what to draw (`strategy(target, variant)`), how to judge one
+drawn value (`run(target, drawn, variant) -> Verdict`), its share of the
+profile's examples, the capabilities a target must declare, and its tier:
+
+- `contract`: a failure fails the run;
+- `recipe support`: a supported resume recipe; a target that declares the
+  recipe (the built-ins declare `last_epoch`) is held to it;
+- `pitfall`: a demonstration; finding the counterexample is the pass.
+
+A `search` entry runs one bounded counterexample search per target instead
+of one verdict per drawn example: `run(target, strategy, max_examples,
+variant)`. An entry with `variants(target) -> [(id, value)]` expands into
+one check per value, with id `<entry id>.<value id>` (`mismatch.gamma`);
+`strategy` then gets the value. `run` always gets the check id last.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Optional
+
+from hypothesis import strategies as st
+
+from conformance.checks import mismatch, placement, recipes, serialization
+from conformance.harness.oracle import check_determinism, check_resume
+from conformance.model.case import MEDIA_NAMES
+from conformance.strategies.cases import cases, mismatch_cases
+from conformance.strategies.loops import LOOP_NAMES, mid_epoch_cases, per_batch_cases, placement_cases, sched_first_cases
+
+CONTRACT, RECIPE_SUPPORT, PITFALL = "contract", "recipe support", "pitfall"
+
+MISMATCH_EPOCHS = 30  # scheduler steps; boundaries are biased toward, so most show early
+PITFALL_EPOCHS = 60  # a pitfall shows right after its resume; longer runs only cost time
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    run: Callable
+    strategy: Callable[[Any, Any], Any]
+    tier: str = CONTRACT
+    budget: float = 1.0  # share of the profile's max_examples
+    requires: tuple = ()  # Capabilities fields the target must declare
+    variants: Optional[Callable[[Any], list]] = None
+    search: bool = False
+    doc: str = ""
+
+    @property
+    def test_name(self) -> str:
+        return "test_" + self.id.replace(".", "_")
+
+
+def _cases(interruptions=(1, 1), media=st.just("file"), max_epochs=None):
+    extra = {} if max_epochs is None else {"max_epochs": max_epochs}
+    return lambda target, variant: cases(target, interruptions, media=media, **extra)
+
+
+def _pinned(target) -> list:
+    return list(target.pinned)
+
+
+def _mismatch_params(target) -> list:
+    return [(p, p) for p in mismatch.parameters(target)]
+
+
+def _delayed_cases(target, variant):
+    delay = st.integers(1, 5)  # steps before the taken state is written
+    return st.tuples(cases(target, (1, 2)), delay)
+
+
+def _supported(name: str, budget: float, requires: tuple = ()) -> Check:
+    return Check(f"recipe.{name}", lambda t, case, cid: recipes.check_recipe(t, case, name), _cases(),
+                 RECIPE_SUPPORT if requires else CONTRACT, budget, requires,
+                 doc=f"the {name} recipe reproduces the run")
+
+
+def _recipe_pitfall(name: str) -> Check:
+    return Check(f"recipe.{name}", lambda t, space, n, cid: recipes.check_pitfall(t, name, space, n),
+                 _cases(max_epochs=PITFALL_EPOCHS), PITFALL, 0.5, search=True,
+                 doc=f"pitfall: the {name} resume diverges (or is safe for this target)")
+
+
+def _loop(name: str) -> Check:
+    requires = ("metric_driven",) if name == "metric" else ()
+    return Check(f"placement.{name}", lambda t, case, cid: placement.check_loop(t, case, f"placement.{name}"),
+                 lambda t, v: placement_cases(t, name), CONTRACT, 0.25, requires,
+                 doc=f"resuming anywhere in a {name} loop reproduces the run of that loop")
+
+
+def _loop_pitfall(name: str, strategy) -> Check:
+    return Check(f"placement.{name}", lambda t, space, n, cid: placement.search_pitfall(t, name, space, n),
+                 lambda t, v: strategy(t), PITFALL, 0.25, search=True,
+                 doc=f"pitfall: {name} changes what the optimizer sees (or is harmless here)")
+
+
+def _serialization(name: str, fn, media=st.just("file")) -> Check:
+    return Check(f"serialization.{name}", lambda t, case, cid: fn(t, case), _cases((1, 2), media), CONTRACT, 0.25)
+
+
+CHECKS: list[Check] = [
+    Check("determinism", lambda t, case, cid: check_determinism(t, case), _cases(),
+          doc="two uninterrupted runs agree"),
+    Check("resume.canonical", lambda t, case, cid: check_resume(t, case, "resume.canonical"), _cases((1, 1)),
+          doc="one interruption, through a file, reproduces the run"),
+    Check("resume.multi", lambda t, case, cid: check_resume(t, case, "resume.multi"), _cases((2, 4)),
+          doc="2-4 interruptions, each its own round trip, reproduce the run"),
+    Check("resume.edge", lambda t, case, cid: check_resume(t, case, cid),
+          lambda t, case: st.just(case), variants=_pinned, doc="pinned edge cases resume exactly"),
+    _supported("canonical", 0.25),
+    _supported("last_epoch", 0.5, ("last_epoch_resume",)),
+    _supported("fast_forward", 0.5, ("fast_forward",)),
+    *[_recipe_pitfall(name) for name in recipes.SEARCH_PITFALLS],
+    Check("recipe.last_epoch_without_optimizer",
+          lambda t, case, cid: recipes.check_last_epoch_without_optimizer(t, case), _cases(), PITFALL, 0.25,
+          ("last_epoch_resume",), doc="last_epoch on a fresh optimizer raises torch's KeyError or resumes"),
+    Check("mismatch", lambda t, drawn, cid: mismatch.classify(t, *drawn),
+          lambda t, v: mismatch_cases(t, v, max_epochs=MISMATCH_EPOCHS), CONTRACT, 0.25,
+          variants=_mismatch_params, doc="a changed constructor value is followed or refused, never mixed"),
+    *[_loop(name) for name in LOOP_NAMES],
+    _loop_pitfall("stepped_per_batch", per_batch_cases),
+    _loop_pitfall("restarted_epoch", mid_epoch_cases),
+    _loop_pitfall("sched_first_order", sched_first_cases),
+    Check("serialization.weights_only", lambda t, case, cid: serialization.check_weights_only(t, case),
+          _cases((1, 2)), doc="the state survives torch.load(weights_only=True)"),
+    _serialization("no_mutation", serialization.check_no_mutation, st.sampled_from(MEDIA_NAMES)),
+    _serialization("load_twice", serialization.check_load_twice, st.sampled_from(MEDIA_NAMES)),
+    Check("serialization.delayed", lambda t, drawn, cid: serialization.check_delayed(t, *drawn),
+          _delayed_cases, CONTRACT, 0.25),
+    _serialization("deepcopy", serialization.check_deepcopy),
+]
+
+BY_ID = {c.id: c for c in CHECKS}
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One check on one target: an entry, and the variant it was expanded with."""
+
+    check: Check
+    id: str
+    variant: Any = None
+    variant_id: str = ""
+
+
+def planned(target) -> list[Planned]:
+    """Every check id the suite runs on `target`, in table order (capabilities not applied)."""
+    out = []
+    for check in CHECKS:
+        if check.variants is None:
+            out.append(Planned(check, check.id))
+            continue
+        for vid, value in check.variants(target):
+            out.append(Planned(check, f"{check.id}.{vid}", value, vid))
+    return out
+
+
+def missing_capability(check: Check, target) -> Optional[str]:
+    """Why `target` skips `check`, or None."""
+    for cap in check.requires:
+        if not getattr(target.capabilities, cap):
+            return f"{target.name} does not declare {cap}"
+    return None

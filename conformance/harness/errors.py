@@ -1,0 +1,45 @@
+"""Errors raised by a target, kept apart from the harness's own."""
+
+from __future__ import annotations
+
+import contextlib
+import traceback
+
+
+class TargetError(Exception):
+    """The target raised while the harness called it in `phase`."""
+
+    def __init__(self, phase: str, exc: BaseException) -> None:
+        self.phase = phase
+        self.exc = exc
+        self.trace = "".join(traceback.format_exception(exc))
+        super().__init__(f"{phase}: {type(exc).__name__}: {exc}")
+
+
+class CheckpointError(Exception):
+    """The checkpoint could not be written or read back with weights_only=True."""
+
+    def __init__(self, action: str, exc: BaseException) -> None:
+        self.action = action
+        self.exc = exc
+        super().__init__(f"{action}: {type(exc).__name__}: {exc}")
+
+
+class Rejected(Exception):
+    """The uninterrupted run raised: the case is invalid for this target.
+
+    A generated case the target cannot even run uninterrupted is no evidence
+    about resuming; checks filter it out (`hypothesis.reject`) instead of
+    giving a verdict. `determinism` and `resume.*` still report such errors.
+    """
+
+
+@contextlib.contextmanager
+def calling(phase: str):
+    """Attribute any exception inside to the target, under `phase`."""
+    try:
+        yield
+    except (TargetError, CheckpointError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the target's own error, reported as such
+        raise TargetError(phase, exc) from exc

@@ -1,0 +1,70 @@
+"""The live objects of one run, and how they are built and checkpointed."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional
+
+import torch
+
+from conformance.model.case import Case
+from conformance.harness.errors import TargetError, calling
+from conformance.spec import TargetSpec
+
+
+@dataclass
+class LiveObjects:
+    params: list
+    optimizer: torch.optim.Optimizer
+    scheduler: Any = None
+    scaler: Optional[Any] = None
+
+
+def build_scheduler(target: TargetSpec, optimizer, config: Mapping[str, Any]):
+    """A fresh scheduler from a private copy of `config`.
+
+    Schedulers may mutate what they are given (LambdaLR's load_state_dict
+    writes the checkpoint's attributes into its callable objects); a copy keeps
+    every run starting from the drawn config.
+    """
+    with calling("build"):
+        scheduler = target.build(optimizer, copy.deepcopy(config))
+    if scheduler is None:
+        problem = TypeError(f"build() of {target.name} returned None, not a scheduler")
+        raise TargetError("build", problem)
+    return scheduler
+
+
+def new_optimizer(case: Case, checkpoint: Optional[dict] = None) -> LiveObjects:
+    """Fresh params (restored from the checkpoint if given) and a fresh optimizer."""
+    params = case.setup.make_params()
+    if checkpoint is not None:
+        with torch.no_grad():
+            for p, saved in zip(params, checkpoint["model"]):
+                p.copy_(saved)
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0**8) if case.loop.scaler else None
+    if scaler is not None and checkpoint is not None:
+        scaler.load_state_dict(checkpoint["scaler"])
+    return LiveObjects(params, case.setup.build(params), None, scaler)
+
+
+def fresh(target: TargetSpec, case: Case, config: Optional[Mapping] = None) -> LiveObjects:
+    session = new_optimizer(case)
+    session.scheduler = build_scheduler(target, session.optimizer, case.config if config is None else config)
+    return session
+
+
+def checkpoint(target: TargetSpec, session: LiveObjects, position: dict) -> dict:
+    """What a training script saves: model, optimizer, scheduler, scaler, loop position."""
+    with calling("state_dict"):
+        sched_state = target.adapter.state_dict(session.scheduler)
+    ckpt = {
+        "model": [p.detach().clone() for p in session.params],
+        "optimizer": session.optimizer.state_dict(),
+        "scheduler": sched_state,
+        **position,
+    }
+    if session.scaler is not None:
+        ckpt["scaler"] = session.scaler.state_dict()
+    return ckpt

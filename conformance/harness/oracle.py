@@ -1,0 +1,147 @@
+"""The oracle: the uninterrupted reference against the interrupted run, compared exactly.
+
+Every check returns a `Verdict`; nothing here raises for a target's fault.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from conformance.harness import timelimit
+from conformance.model.case import Case
+from conformance.harness.errors import CheckpointError, Rejected, TargetError
+from conformance.harness.run import RunResult, run
+from conformance.harness.recipes import canonical
+from conformance.spec import TargetSpec
+from conformance.model.verdict import ERROR, FAIL, NONDETERMINISTIC, PASS, Verdict, first_divergence
+
+FIX_HINTS = {
+    "build": "the target rejected a generated config or could not be built; "
+    "fix the target's config strategy or its build()",
+    "step": "the target's step raised",
+    "state_dict": "the target's state_dict() raised",
+    "load_state_dict": "the target's load_state_dict() raised on its own state",
+    "optimizer.step": "optimizer.step() raised with the values the scheduler set",
+}
+
+
+def error_verdict(target: TargetSpec, check: str, case: Case, exc: TargetError) -> Verdict:
+    hint = FIX_HINTS.get(exc.phase, "")
+    message = f"{target.name} raised in {exc.phase}(): {type(exc.exc).__name__}: {exc.exc}"
+    if hint:
+        message += f"\n  what to fix: {hint}"
+    message += "\n  the target's traceback:\n" + exc.trace
+    return Verdict(target.name, check, ERROR, case, message=message, details={"phase": exc.phase})
+
+
+TIMED_OUT: dict = {}  # target name -> the first timeout's message (its later examples fail fast)
+
+
+def timeout_verdict(target: TargetSpec, check: str, case: Case, phase: str, message: str = "") -> Verdict:
+    if not message:
+        message = (
+            f"{target.name} timed out in {phase}: no result within the {timelimit.SECONDS:g} s "
+            "per-example time limit\n  what to fix: the target hangs (an endless loop or a wait?); "
+            "raise the limit with --lrc-timeout SECONDS if it is only slow"
+        )
+        TIMED_OUT[target.name] = message
+    return Verdict(target.name, check, ERROR, case, message=message, details={"phase": phase, "timeout": True})
+
+
+def guarded(target: TargetSpec, check: str, case: Case, body: Callable[[], Verdict]) -> Verdict:
+    """Run `body` under the per-example time limit, turning a target's exception
+    or hang into an `error` verdict.
+
+    Once a target has timed out, its later examples (in every check of this
+    process) fail at once with the same message: a hang costs one time limit,
+    not one per example or per check.
+    """
+    if target.name in TIMED_OUT:
+        earlier = TIMED_OUT[target.name]
+        return timeout_verdict(target, check, case, "", earlier + "\n  (an earlier example timed out: "
+                               "this target's later examples, in every check, are not run)")
+    try:
+        with timelimit.limit():
+            return body()
+    except TargetError as exc:
+        if isinstance(exc.exc, timelimit.TargetTimeout):
+            return timeout_verdict(target, check, case, f"{exc.phase}()")
+        return error_verdict(target, check, case, exc)
+    except timelimit.TargetTimeout:
+        return timeout_verdict(target, check, case, "the harness")
+    except CheckpointError as exc:
+        return Verdict(
+            target.name, check, FAIL, case,
+            message=f"checkpoint round trip failed: {exc}",
+            details={"phase": "checkpoint"},
+        )
+
+
+def verdict_for(target: TargetSpec, check: str, case: Case, exc: Exception) -> Verdict:
+    """The verdict `guarded` gives when the target raised `exc` (a `TargetError` or `CheckpointError`)."""
+
+    def body():
+        raise exc
+
+    return guarded(target, check, case, body)
+
+
+def uninterrupted(target: TargetSpec, case: Case) -> RunResult:
+    """The uninterrupted run; `Rejected` when it raises (the case is invalid for the target)."""
+    try:
+        return run(target, case, interruptions=())
+    except (TargetError, CheckpointError) as exc:
+        raise Rejected(str(exc)) from exc
+
+
+def nondeterminism(target: TargetSpec, case: Case, check: str, first: RunResult):
+    """Run the reference again; a `nondeterministic` verdict if it differs from `first`."""
+    second = run(target, case, interruptions=())
+    div = first_divergence(first.records, second.records)
+    if div is None:
+        return None
+    return Verdict(
+        target.name, check, NONDETERMINISTIC, case, div,
+        message="two uninterrupted runs of the same case disagree: a schedule that "
+        "cannot repeat itself cannot be resumed (unseeded randomness or global state?)",
+        details={"expected": first.records, "actual": second.records},
+    )
+
+
+def compare(target, case, check, expected: RunResult, actual: RunResult, what: str) -> Verdict:
+    div = first_divergence(expected.records, actual.records)
+    details = {"expected": expected.records, "actual": actual.records}
+    if div is None:
+        return Verdict(target.name, check, PASS, case, details=details)
+    return Verdict(target.name, check, FAIL, case, div, message=what, details=details)
+
+
+def check_determinism(target: TargetSpec, case: Case, check: str = "determinism") -> Verdict:
+    def body():
+        first = run(target, case, interruptions=())
+        return nondeterminism(target, case, check, first) or Verdict(target.name, check, PASS, case)
+
+    return guarded(target, check, case, body)
+
+
+def check_resume(
+    target: TargetSpec, case: Case, check: str, recipe: Callable = canonical, medium=None
+) -> Verdict:
+    """The resumed run (with `recipe`) must equal the uninterrupted one.
+
+    The reference is run a second time only when the resumed run diverges, to
+    tell `nondeterministic` from `fail` (a run that equals the reference
+    already repeated it). The `determinism` check always runs it twice.
+    """
+
+    def body():
+        expected = run(target, case, interruptions=())
+        actual = run(target, case, recipe=recipe, medium=medium)
+        what = f"the run resumed with the {recipe.__name__} recipe differs from the uninterrupted run"
+        verdict = compare(target, case, check, expected, actual, what)
+        if verdict.ok:
+            return verdict
+        return nondeterminism(target, case, check, expected) or verdict
+
+    return guarded(target, check, case, body)
+

@@ -1,0 +1,101 @@
+"""Resume recipes: how fresh objects are rebuilt from a checkpoint.
+
+Each recipe is `recipe(target, case, checkpoint) -> LiveObjects`. The checkpoint
+holds `model`, `optimizer`, `scheduler`, `sched_steps` (k) and the loop
+position. Supported recipes must reproduce the uninterrupted trajectory;
+pitfall recipes are what users get wrong, and the suite shows where they
+diverge.
+"""
+
+from __future__ import annotations
+
+from conformance.harness.errors import calling
+from conformance.harness.live import LiveObjects, build_scheduler, new_optimizer
+
+
+def _load_scheduler(target, session: LiveObjects, checkpoint: dict) -> None:
+    with calling("load_state_dict"):
+        target.adapter.load_state_dict(session.scheduler, checkpoint["scheduler"])
+
+
+def canonical(target, case, checkpoint) -> LiveObjects:
+    """Construct both as originally, load the optimizer state, then the scheduler state."""
+    session = new_optimizer(case, checkpoint)
+    session.scheduler = build_scheduler(target, session.optimizer, case.config)
+    session.optimizer.load_state_dict(checkpoint["optimizer"])
+    _load_scheduler(target, session, checkpoint)
+    return session
+
+
+def last_epoch(target, case, checkpoint) -> LiveObjects:
+    """Load the optimizer state, then construct with `last_epoch=k-1`, no scheduler state."""
+    session = new_optimizer(case, checkpoint)
+    session.optimizer.load_state_dict(checkpoint["optimizer"])
+    config = {**case.config, "last_epoch": checkpoint["sched_steps"] - 1}
+    session.scheduler = build_scheduler(target, session.optimizer, config)
+    return session
+
+
+def fast_forward(target, case, checkpoint) -> LiveObjects:
+    """Construct fresh and replay k scheduler steps (no optimizer steps, no optimizer state)."""
+    session = new_optimizer(case, checkpoint)
+    session.scheduler = build_scheduler(target, session.optimizer, case.config)
+    metric_driven = target.capabilities.metric_driven
+    for k in range(checkpoint["sched_steps"]):
+        metric = case.plan.metrics[k] if metric_driven else None
+        with calling("step"):
+            target.adapter.step(session.scheduler, metric)
+    return session
+
+
+def optimizer_first(target, case, checkpoint) -> LiveObjects:
+    """Pitfall: load the optimizer state before constructing the scheduler."""
+    session = new_optimizer(case, checkpoint)
+    session.optimizer.load_state_dict(checkpoint["optimizer"])
+    session.scheduler = build_scheduler(target, session.optimizer, case.config)
+    _load_scheduler(target, session, checkpoint)
+    return session
+
+
+def scheduler_only(target, case, checkpoint) -> LiveObjects:
+    """Pitfall: restore the scheduler state only."""
+    session = new_optimizer(case, checkpoint)
+    session.scheduler = build_scheduler(target, session.optimizer, case.config)
+    _load_scheduler(target, session, checkpoint)
+    return session
+
+
+def optimizer_only(target, case, checkpoint) -> LiveObjects:
+    """Pitfall: restore the optimizer state only."""
+    session = new_optimizer(case, checkpoint)
+    session.scheduler = build_scheduler(target, session.optimizer, case.config)
+    session.optimizer.load_state_dict(checkpoint["optimizer"])
+    return session
+
+
+def extra_step(target, case, checkpoint) -> LiveObjects:
+    """Pitfall: a catch-up `scheduler.step()` right after a canonical load."""
+    session = canonical(target, case, checkpoint)
+    k = checkpoint["sched_steps"]
+    metric = case.plan.metrics[k] if target.capabilities.metric_driven else None
+    with calling("step"):
+        target.adapter.step(session.scheduler, metric)
+    return session
+
+
+def last_epoch_without_optimizer(target, case, checkpoint) -> LiveObjects:
+    """Pitfall: construct with `last_epoch=k-1` on a fresh optimizer (no `initial_lr`)."""
+    session = new_optimizer(case, checkpoint)
+    config = {**case.config, "last_epoch": checkpoint["sched_steps"] - 1}
+    session.scheduler = build_scheduler(target, session.optimizer, config)
+    return session
+
+
+SUPPORTED = {"canonical": canonical, "last_epoch": last_epoch, "fast_forward": fast_forward}
+PITFALLS = {
+    "optimizer_first": optimizer_first,
+    "scheduler_only": scheduler_only,
+    "optimizer_only": optimizer_only,
+    "extra_step": extra_step,
+    "last_epoch_without_optimizer": last_epoch_without_optimizer,
+}

@@ -1,0 +1,113 @@
+"""Runs a case: the uninterrupted reference, or an interrupted-and-resumed run."""
+
+from __future__ import annotations
+
+import random
+import warnings
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+import torch
+
+from conformance.model.case import Case
+from conformance.harness.errors import calling
+from conformance.harness.media import THROUGH
+from conformance.harness.recipes import canonical
+from conformance.model.optimizer import SEED
+from conformance.harness.live import LiveObjects, checkpoint, fresh
+from conformance.spec import TargetSpec
+from conformance.harness.recorder import Recorder
+
+
+@dataclass
+class RunResult:
+    records: list
+    warnings: list = field(default_factory=list)
+    checkpoints: list = field(default_factory=list)  # what each resume was given
+
+
+def _set_grads(session: LiveObjects, step: int, skip: bool) -> None:
+    """A deterministic gradient of sum((p - s)^2), scaled like a GradScaler would."""
+    target = 1.0 + (step % 7) / 7.0
+    scale = 1.0
+    if session.scaler is not None:
+        # scale() lazily creates the scale tensor that scaler.step() needs.
+        scale = session.scaler.scale(torch.ones(())).item()
+    for p in session.params:
+        grad = (p.detach() - target) * (2.0 * scale)
+        if skip:
+            grad = torch.full_like(grad, float("inf"))
+        if p.grad is None:
+            p.grad = grad
+        else:
+            p.grad.add_(grad)
+
+
+def _optimizer_step(session: LiveObjects) -> None:
+    with calling("optimizer.step"):
+        if session.scaler is None:
+            session.optimizer.step()
+        else:
+            session.scaler.step(session.optimizer)
+            session.scaler.update()
+    session.optimizer.zero_grad(set_to_none=True)
+
+
+def run(
+    target: TargetSpec,
+    case: Case,
+    recipe: Callable = canonical,
+    interruptions: Optional[tuple] = None,
+    medium: Optional[str] = None,
+    on_checkpoint: Optional[Callable] = None,
+) -> RunResult:
+    """One run of `case`. With no interruptions, it is the uninterrupted reference.
+
+    At each interruption the live objects are checkpointed through `medium`
+    (default: the plan's) and dropped; `recipe` rebuilds fresh ones.
+    `on_checkpoint(session, checkpoint)` may replace the checkpoint before it
+    travels (used by the serialization checks).
+    """
+    plan = case.plan
+    stops = set(plan.interruptions if interruptions is None else interruptions)
+    carry = THROUGH[medium or plan.medium]
+    metric_driven = target.capabilities.metric_driven
+    recorder = Recorder()
+    result = RunResult(recorder.records)
+    opt_steps = sched_steps = 0
+
+    def attach(session):
+        read = lambda: target.adapter.last_lr(session.scheduler)  # noqa: E731
+        recorder.attach(session.optimizer, read)
+
+    torch.manual_seed(SEED)  # the harness owns the global RNGs: seed them per run
+    random.seed(SEED)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        session = fresh(target, case)
+        attach(session)
+        for i, iteration in enumerate(case.loop.iterations(plan.epochs)):
+            if i in stops:
+                position = {"iteration": i, "sched_steps": sched_steps, "opt_steps": opt_steps}
+                ckpt = checkpoint(target, session, position)
+                if on_checkpoint is not None:
+                    ckpt = on_checkpoint(session, ckpt)
+                ckpt = carry(ckpt)
+                result.checkpoints.append(ckpt)
+                recorder.detach()
+                session = recipe(target, case, ckpt)
+                attach(session)
+            for action in iteration:
+                if action == "sched":
+                    metric = plan.metrics[sched_steps] if metric_driven else None
+                    with calling("step"):
+                        target.adapter.step(session.scheduler, metric)
+                    sched_steps += 1
+                else:
+                    _set_grads(session, opt_steps, opt_steps in plan.skips)
+                    if action == "opt":
+                        _optimizer_step(session)
+                        opt_steps += 1
+        recorder.detach()
+    result.warnings = [str(w.message) for w in caught]
+    return result

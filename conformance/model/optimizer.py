@@ -1,0 +1,64 @@
+"""Optimizer setups and the tiny seeded model they train."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+SEED = 20261125
+
+
+@dataclass(frozen=True)
+class OptimizerNeeds:
+    """What a config asks of the optimizer setup (drawn before the config)."""
+
+    momentum: bool = False  # needs a `momentum` > 0 or `betas` group key
+
+
+@dataclass(frozen=True)
+class OptimizerSetup:
+    """An optimizer class, its kwargs, and one distinct lr per param group."""
+
+    name: str
+    lrs: tuple[float, ...]
+    kwargs: dict[str, Any] = field(default_factory=dict, hash=False)
+    tensor_lr: bool = False
+    shape: tuple[int, ...] = (2, 2)
+
+    @property
+    def groups(self) -> int:
+        return len(self.lrs)
+
+    def make_params(self) -> list[torch.nn.Parameter]:
+        gen = torch.Generator().manual_seed(SEED)
+        return [
+            torch.nn.Parameter(torch.randn(self.shape, generator=gen))
+            for _ in self.lrs
+        ]
+
+    def build(self, params) -> torch.optim.Optimizer:
+        cls = getattr(torch.optim, self.name)
+        groups = [
+            {"params": [p], "lr": torch.tensor(lr) if self.tensor_lr else lr}
+            for p, lr in zip(params, self.lrs)
+        ]
+        return cls(groups, **self.kwargs)
+
+    def __repr__(self) -> str:
+        lr = "tensor lrs" if self.tensor_lr else "lrs"
+        return f"{self.name}({lr}={list(self.lrs)}, {self.kwargs})"
+
+
+def loss_of(params, step: int) -> torch.Tensor:
+    """A deterministic loss whose gradient changes with the step."""
+    scale = 1.0 + (step % 7) / 7.0
+    return sum(((p - scale) ** 2).sum() for p in params)
+
+
+def momentum_of(group: dict):
+    """The group's momentum, or betas[0], or None."""
+    if "betas" in group:
+        return group["betas"][0]
+    return group.get("momentum")

@@ -1,0 +1,200 @@
+"""The pytest plugin (a `pytest11` entry point): options, targets, one test per check, known failures.
+
+- `--target` / `LRC_TARGETS` choose the targets (`targets/selection.py`).
+- The test module `conformance/tests/test_checks.py` has one test function
+  per CHECKS entry; here each is parametrized per target (and per variant:
+  `test_mismatch[StepLR-gamma]`), so its check id is known for every item.
+- Capabilities a target does not declare skip its checks; known failures
+  (`targets/known.py`, one rule) mark them xfail, and a known-failure entry
+  that covers no check of its target gets a warning naming it.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import pytest
+import torch
+from hypothesis import settings
+
+from conformance.checks import budget  # noqa: F401 - registers the Hypothesis profiles
+from conformance.checks.table import Planned, missing_capability, planned
+from conformance.harness import timelimit
+from conformance.model.verdict import ConformanceFailure
+from conformance.plugin.bridge import TestOutcome
+from conformance.spec import TargetSpec
+from conformance.targets.known import XfailsFileError, known_failure, load_file as load_xfails, stale
+from conformance.targets.selection import select
+
+TARGETS = pytest.StashKey[list]()
+BROKEN = pytest.StashKey[list]()
+XFAILS = pytest.StashKey[dict]()
+OUTCOME = pytest.StashKey[TestOutcome]()
+
+
+class StaleKnownFailure(UserWarning):
+    """A known-failure entry that covers no check of its target: an upstream fix, or a typo."""
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("lrc", "LR-scheduler resume conformance")
+    group.addoption(
+        "--target", action="append", default=[], metavar="REF",
+        help="target to test: 'torch' (all built-ins), a built-in name, or MODULE:ATTR; "
+        "repeatable; default: $LRC_TARGETS or 'torch'",
+    )
+    group.addoption(
+        "--xfails-file", default=None, metavar="PATH",
+        help="known failures of third-party targets, TOML or JSON (see conformance/targets/known.py)",
+    )
+    group.addoption(
+        "--lrc-timeout", type=float, default=None, metavar="SECONDS",
+        help="per-example time limit for a target; a hang becomes an `error` verdict "
+        "(default: $LRC_TIMEOUT or 60; 0 disables it)",
+    )
+
+
+def pytest_configure(config):
+    # The tensors are tiny: intra-op threads only contend with the xdist workers
+    # (Muon's matmuls ran 20x slower with 2 threads on a 2-core machine).
+    torch.set_num_threads(1)
+    if config.getoption("lrc_timeout") is not None:
+        timelimit.SECONDS = config.getoption("lrc_timeout")
+    good, broken = select(config.getoption("target"))
+    xfails = {}
+    if config.getoption("xfails_file"):
+        try:
+            xfails = load_xfails(config.getoption("xfails_file"))
+        except XfailsFileError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    config.stash[TARGETS] = good
+    config.stash[BROKEN] = broken
+    config.stash[XFAILS] = xfails
+
+
+def pytest_report_header(config):
+    names = ", ".join(t.name for t in config.stash[TARGETS]) or "(none)"
+    lines = [f"lrc: torch {torch.__version__}, hypothesis profile {settings.get_current_profile_name()}, "
+             f"time limit {timelimit.SECONDS:g} s per example",
+             f"lrc targets: {names}"]
+    for source in sorted({t.source for t in config.stash[TARGETS] if t.source != "torch"}):
+        lines.append(f"lrc targets from {source}")
+    for b in config.stash[BROKEN]:
+        what = "skipped" if b.skip else "that did not load"
+        lines.append(f"lrc target {what}: {b.name}: {b.problem.splitlines()[0]}")
+    return lines
+
+
+def _parametrized_by_user(metafunc, name: str) -> bool:
+    """True when the test parametrizes `name` itself (conformance.library.parametrize_targets)."""
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        names = mark.args[0]
+        names = [n.strip() for n in names.split(",")] if isinstance(names, str) else list(names)
+        if name in names:
+            return True
+    return False
+
+
+def pytest_generate_tests(metafunc):
+    check = getattr(metafunc.function, "lrc_check", None)
+    if check is not None:
+        pairs = [(t, p) for t in metafunc.config.stash[TARGETS] for p in planned(t) if p.check is check]
+        ids = [t.name + (f"-{p.variant_id}" if p.variant_id else "") for t, p in pairs]
+        metafunc.parametrize(("target", "plan"), pairs, ids=ids)
+    elif "target" in metafunc.fixturenames and not _parametrized_by_user(metafunc, "target"):
+        targets = metafunc.config.stash[TARGETS]
+        metafunc.parametrize("target", targets, ids=[t.name for t in targets])
+    if "any_target" in metafunc.fixturenames:  # conformance/tests/test_targets.py: one load check each
+        every = metafunc.config.stash[TARGETS] + metafunc.config.stash[BROKEN]
+        metafunc.parametrize("any_target", every, ids=[t.name for t in every])
+
+
+def _params(item) -> dict:
+    return getattr(getattr(item, "callspec", None), "params", {})
+
+
+def check_of(item) -> str | None:
+    """The check id of a test: its planned check, or a library `Check` parameter."""
+    params = _params(item)
+    plan = params.get("plan")
+    if isinstance(plan, Planned):
+        return plan.id
+    check = params.get("check")
+    return getattr(check, "id", None) if check is not None else None
+
+
+def _placeholder(item) -> bool:
+    """pytest's stand-in for a check test with no values for any selected target."""
+    return hasattr(getattr(item, "function", None), "lrc_check") and not isinstance(
+        _params(item).get("target"), TargetSpec)
+
+
+def pytest_collection_modifyitems(config, items):
+    placeholders = [item for item in items if _placeholder(item)]
+    if placeholders:
+        items[:] = [item for item in items if not _placeholder(item)]
+        config.hook.pytest_deselected(items=placeholders)
+    from_file = config.stash[XFAILS]
+    for item in items:
+        target, plan = _params(item).get("target"), _params(item).get("plan")
+        if not isinstance(target, TargetSpec) or not isinstance(plan, Planned):
+            continue
+        reason = missing_capability(plan.check, target)
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=reason))
+        known = known_failure(target, plan.id, from_file)
+        if known is not None:
+            item.add_marker(pytest.mark.xfail(reason=known.xfail_reason, raises=ConformanceFailure, strict=False))
+    if not hasattr(config, "workerinput"):
+        for target in config.stash[TARGETS]:
+            for key in stale(target, [p.id for p in planned(target)], from_file):
+                warnings.warn(StaleKnownFailure(
+                    f"known failure {target.name} {key!r} covers no check the suite runs on {target.name}: "
+                    "remove it if upstream fixed it, or correct the check id"))
+
+
+def outcome_of(item) -> TestOutcome:
+    """The outcome of the running test, kept on the item for the report."""
+    if OUTCOME not in item.stash:
+        item.stash[OUTCOME] = TestOutcome()
+    return item.stash[OUTCOME]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    seen = item.stash.get(OUTCOME, None)
+    if call.when == "call" and seen is not None:
+        target = _params(item).get("target")
+        record = {
+            "target": getattr(target, "name", None),
+            "check": check_of(item),
+            "examples": seen.examples,
+            "statuses": dict(seen.statuses),
+            "results": seen.results_json(),
+        }
+        bad = seen.last_bad
+        if bad is not None:
+            record.update(status=bad.status, message=bad.explain())
+        report.user_properties.append(("lrc", json.dumps(record, default=repr)))
+    return report
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if config.option.collectonly:
+        return
+    ran = sum(len(terminalreporter.stats.get(k, [])) for k in ("passed", "failed", "xfailed", "xpassed"))
+    if ran == 0 and exitstatus == 0:
+        terminalreporter.write_line("lrc: no test was executed; a run that tests nothing fails", red=True)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    config = session.config
+    if reporter is None or exitstatus != 0 or config.option.collectonly or hasattr(config, "workerinput"):
+        return
+    ran = sum(len(reporter.stats.get(k, [])) for k in ("passed", "failed", "xfailed", "xpassed"))
+    if ran == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
