@@ -136,7 +136,7 @@ class MomentumNotRestored(StepDecay):
     """Cycles momentum on its own counter, which load_state_dict() does not restore."""
 
     def __init__(self, optimizer):
-        from conformance.setup import momentum_of
+        from conformance.model.optimizer import momentum_of
 
         if not all(momentum_of(g) for g in optimizer.param_groups):
             raise ValueError("MomentumNotRestored needs an optimizer with momentum or betas")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from conformance.case import Case, Plan
-from conformance.setup import OptimizerSetup
+from conformance.model.case import Case, Plan
+from conformance.model.optimizer import OptimizerSetup
 from conformance.spec import TargetSpec
 from selftests.broken_recipes import ClosedFormStepLR
 

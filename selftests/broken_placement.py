@@ -10,9 +10,9 @@ from __future__ import annotations
 from hypothesis import strategies as st
 from torch.optim.lr_scheduler import LRScheduler
 
-from conformance.case import Case, Plan
-from conformance.loops import Loop
-from conformance.setup import OptimizerSetup
+from conformance.model.case import Case, Plan
+from conformance.model.loop import Loop
+from conformance.model.optimizer import OptimizerSetup
 from conformance.spec import TargetSpec
 
 

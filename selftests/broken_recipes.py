@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import strategies as st
 from torch.optim.lr_scheduler import LRScheduler
 
-from conformance.case import Case, Plan
-from conformance.setup import OptimizerSetup
+from conformance.model.case import Case, Plan
+from conformance.model.optimizer import OptimizerSetup
 from conformance.spec import Capabilities, TargetSpec
 
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from torch.optim.lr_scheduler import LambdaLR
 
 from conformance.adapters import Wrapped, counter, handler, wrapped
-from conformance.setup import momentum_of
+from conformance.model.optimizer import momentum_of
 from conformance.spec import Capabilities, OptimizerNeeds, TargetSpec
 
 

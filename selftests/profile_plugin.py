@@ -8,7 +8,7 @@ Set LRC_SELFTEST_SHRINK=1 to run the plain `ci` profile instead.
 
 from hypothesis import Phase, settings
 
-import conformance.profiles  # noqa: F401 - registers `ci`
+import conformance.checks.budget  # noqa: F401 - registers `ci`
 
 settings.register_profile(
     "ci-detect", settings.get_profile("ci"),

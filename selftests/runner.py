@@ -39,7 +39,7 @@ def run_suite(shared: Path, key: str, args: list) -> dict:
             profile = "ci" if os.environ.get("LRC_SELFTEST_SHRINK") == "1" else "ci-detect"
             cmd = [sys.executable, "-m", "pytest", "-n", "0", "-q", "-p", "no:cacheprovider",
                    "-p", "selftests.profile_plugin", "--hypothesis-profile", profile, f"--junitxml={xml}",
-                   "-p", "no:reports.plugin",  # the report writer is tested in selftests/test_reports*.py
+                   "-p", "no:lrc-report",  # the report writer is tested in selftests/test_reports*.py
                    *args]
             env = {**os.environ, "PYTHONPATH": str(ROOT)}
             env.pop("PYTEST_XDIST_WORKER", None)

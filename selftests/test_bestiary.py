@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import pytest
 
-from conformance.loading import load
+from conformance.targets.loading import load
 from selftests import bestiary, controls
 from selftests.runner import run_suite
 
-FILES = ["conformance/test_targets.py", "conformance/test_resume.py",
-         "conformance/test_serialization.py", "conformance/test_recipes.py"]
+FILES = ["conformance/tests/test_targets.py", "conformance/tests/test_checks.py"]
 # StateDictRaises and HangsAfterLoad run in test_plugin_api's bad-input run (with a short time limit).
 SEPARATE = {"StateDictRaises", "HangsAfterLoad"}
 MEMBERS = sorted(set(bestiary.EXPECTED) - SEPARATE)

@@ -3,16 +3,17 @@
 import pytest
 from hypothesis import assume, find, given, settings, strategies as st
 
-from conformance import outcome
-from conformance.mismatch import (
-    CHECKPOINT, CONSTRUCTOR, HYBRID, RAISES, UNOBSERVABLE, Change, Rejected, classify, parameters, remember,
-)
+from conformance.checks.mismatch import classify, parameters
+from conformance.harness.errors import Rejected
+from conformance.model.change import Change
+from conformance.model.results import CHECKPOINT, CONSTRUCTOR, HYBRID, RAISES, UNOBSERVABLE
+from conformance.model.verdict import FAIL, PASS
+from conformance.plugin.bridge import TestOutcome
+from conformance.strategies.cases import mismatch_cases
 from conformance.targets.builtins import BY_NAME
-from conformance.verdict import FAIL, PASS
 from selftests.broken_mismatch import (
     ClosedFormLR, ConstructorGammaLR, HybridLR, StrictLR, pinned_case, spec,
 )
-from strategies.cases import mismatch_cases
 
 GAMMA = Change("gamma", 0.5, 0.25)
 
@@ -72,15 +73,14 @@ def test_correct_schedulers_are_never_hybrid(cls, param, data):
 
 
 def test_results_fold_into_a_stable_table_cell():
-    outcome.CURRENT = outcome.TestOutcome()
-    try:
-        remember("gamma", classify(spec(ClosedFormLR), pinned_case(epochs=2, interruption=1), GAMMA))
-        remember("gamma", classify(spec(ClosedFormLR), pinned_case(), GAMMA))
-        entry = remember("gamma", classify(spec(ConstructorGammaLR), pinned_case(), GAMMA))
-    finally:
-        outcome.CURRENT = None
-    assert entry["outcome"] == "checkpoint|constructor"
-    assert entry["seen"] == {CHECKPOINT: 1, CONSTRUCTOR: 1}
+    seen = TestOutcome()
+    seen.observe(classify(spec(ClosedFormLR), pinned_case(epochs=2, interruption=1), GAMMA))
+    seen.observe(classify(spec(ClosedFormLR), pinned_case(), GAMMA))
+    seen.observe(classify(spec(ConstructorGammaLR), pinned_case(), GAMMA))
+    entry = seen.results["mismatch"]["gamma"]
+    assert entry.outcome == "checkpoint|constructor"
+    assert entry.seen == {CHECKPOINT: 1, CONSTRUCTOR: 1} and entry.unobservable == 1
+    assert entry.bad is False and seen.results_json()["mismatch"]["gamma"]["outcome"] == "checkpoint|constructor"
 
 
 def test_parameters_include_base_lr_and_fall_back_to_config_keys():

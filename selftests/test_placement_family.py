@@ -5,14 +5,16 @@ from dataclasses import replace
 import pytest
 from hypothesis import HealthCheck, assume, find, given, settings, strategies as st
 
-from conformance.loops import PER_STEP
-from conformance.placement import Rejected, RestartedEpoch, check_loop, search
+from conformance.checks.placement import RestartedEpoch, check_loop, search_pitfall as search
+from conformance.harness.errors import Rejected
+from conformance.model.loop import PER_STEP
+from conformance.model.results import DIVERGES, SAFE
+from conformance.model.verdict import FAIL, PASS
 from conformance.targets.builtins import BY_NAME
-from conformance.verdict import FAIL, PASS
 from selftests.broken_placement import (
     BatchCountingLR, ConstantLRScheduler, EpochRoundingLR, SilencedLR, mid_epoch_case, spec,
 )
-from strategies.loops import LOOP_NAMES, mid_epoch_cases, per_batch_cases, placement_cases, sched_first_cases
+from conformance.strategies.loops import LOOP_NAMES, mid_epoch_cases, per_batch_cases, placement_cases, sched_first_cases
 
 FEW = settings(max_examples=4, suppress_health_check=list(HealthCheck))
 
@@ -72,17 +74,17 @@ def test_restarted_epoch_repeats_the_batches_done():
 ])
 def test_pitfalls_show_on_steplr_and_are_harmless_on_a_constant(pitfall, strategy):
     shown = search(BY_NAME["StepLR"], pitfall, strategy(BY_NAME["StepLR"]), max_examples=6)
-    assert shown.ok and shown.details["outcome"] == "shown", shown.explain()
-    assert shown.divergence is not None and shown.details["step"] == shown.divergence.step
+    assert shown.ok and shown.result.outcome == DIVERGES, shown.explain()
+    assert shown.divergence is not None and shown.result.divergence["step"] == shown.divergence.step
     constant = spec(ConstantLRScheduler)
     harmless = search(constant, pitfall, strategy(constant), max_examples=3)
-    assert harmless.ok and harmless.details["outcome"] == "harmless", harmless.explain()
+    assert harmless.ok and harmless.result.outcome == SAFE and harmless.result.tried == 3, harmless.explain()
 
 
 def test_sched_first_records_the_lr_used_and_torch_warning():
     verdict = search(BY_NAME["StepLR"], "sched_first_order", sched_first_cases(BY_NAME["StepLR"]), 6)
-    assert verdict.details["warned"] is True
-    assert verdict.details["lr_used"] == verdict.details["actual"]
+    assert verdict.result.info["warned"] is True
+    assert verdict.result.info["lr_used"] == repr(verdict.divergence.actual)
 
 
 def test_sched_first_fails_when_torch_warning_is_silenced():

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from conformance import timelimit
+from conformance.harness import timelimit
 from conformance.adapters import Wrapped, counter, handler, wrapped
-from conformance.case import Case, Plan
+from conformance.model.case import Case, Plan
 from conformance.library import check_target, parametrize_targets
-from conformance.loading import load
-from conformance.oracle import TIMED_OUT, check_resume
-from conformance.registry import BrokenTarget, select
-from conformance.setup import OptimizerSetup
-from conformance.xfails import XfailsFileError, load_file, match
+from conformance.targets.loading import load
+from conformance.harness.oracle import TIMED_OUT, check_resume
+from conformance.targets.selection import BrokenTarget, select
+from conformance.model.optimizer import OptimizerSetup
+from conformance.targets.known import XfailsFileError, load_file, match
 from selftests import controls
 from selftests.bestiary import OffByOneOnLoad
 from selftests.runner import run_suite
@@ -51,7 +51,7 @@ def test_forms_and_names():
     assert names.count("StepLR") == 1 and names.count("StepDecay") == 1  # named twice, runs once
     (spec,) = load("selftests.controls:MOMENTUM")
     assert spec is controls.MOMENTUM
-    from conformance.loading import convert
+    from conformance.targets.loading import convert
 
     by_key = convert({"decay": controls.StepDecay, "spec": controls.COUNTED}, "d", "m:d")
     assert [t.name for t in by_key] == ["decay", "UpdateCounter"]  # a dict's keys name classes and factories
@@ -139,7 +139,7 @@ def test_no_get_last_lr_compares_optimizer_values():
 
 
 def _probe():
-    from conformance.loading import probe_optimizer
+    from conformance.targets.loading import probe_optimizer
 
     return probe_optimizer(momentum=False)
 
@@ -149,8 +149,8 @@ def test_xfails_file(tmp_path):
     path.write_text('[MyScheduler]\n"resume.canonical" = { reason = "off by one", link = "https://x/1" }\n'
                     '"serialization" = "custom class"\n')
     known = load_file(str(path))["MyScheduler"]
-    assert match(known, "resume.canonical") == "off by one (https://x/1)"
-    assert match(known, "serialization.weights_only") == "custom class"
+    assert match(known, "resume.canonical").xfail_reason == "off by one (https://x/1)"
+    assert match(known, "serialization.weights_only").reason == "custom class"
     assert match(known, "resume.multi") is None
     (tmp_path / "bad.toml").write_text("[X]\n'a' = 3\n")
     with pytest.raises(XfailsFileError, match="reason"):
@@ -187,8 +187,8 @@ def test_bad_input_end_to_end(shared_dir):
     xfails.write_text('[OffByOneOnLoad]\n"resume" = { reason = "off by one on purpose", link = "https://example.org/1" }\n')
     run = run_suite(shared_dir, "bad_input", [*(f"--target={r}" for r in refs), "--lrc-timeout=2",
                                               f"--xfails-file={xfails}",
-                                              "-k", "loads or canonical", "conformance/test_targets.py",
-                                              "conformance/test_resume.py"])
+                                              "-k", "loads or canonical", "conformance/tests/test_targets.py",
+                                              "conformance/tests/test_checks.py"])
     tests, out = run["tests"], run["output"]
     assert run["exit"] == 1, out[-3000:]
     for ref in refs[:3]:

@@ -4,10 +4,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from torch.optim.lr_scheduler import StepLR
 
-from conformance import outcome
-from conformance.pitfalls import SEARCH_PITFALLS, check_last_epoch_without_optimizer, check_pitfall
-from conformance.recipe_checks import check_recipe
-from conformance.verdict import ERROR, FAIL, PASS
+from conformance.checks.recipes import SEARCH_PITFALLS, check_last_epoch_without_optimizer, check_pitfall, check_recipe
+from conformance.model.results import DIVERGES, RAISES, SAFE
+from conformance.model.verdict import ERROR, FAIL, PASS
 from selftests.broken_recipes import (
     ClosedFormStepLR,
     ConstantScheduler,
@@ -20,14 +19,10 @@ from selftests.broken_recipes import (
     pinned_case,
     spec,
 )
-from strategies.cases import cases
+from conformance.strategies.cases import cases
 
 FEW = settings(max_examples=4)
 SEARCH_EXAMPLES = 4
-
-
-def results() -> dict:
-    return outcome.CURRENT.results.get("recipes", {})
 
 
 # --- supported recipes: the broken scheduler is caught at the right step ---
@@ -51,8 +46,8 @@ def test_supported_recipe_catches_broken(cls, recipe, step):
     assert verdict.status == FAIL, verdict.explain()
     assert (verdict.divergence.step, verdict.divergence.field) == (step, "lr"), verdict.explain()
     assert f"first divergence at optimizer step {step}" in verdict.explain()
-    assert results()[recipe]["safe"] is False
-    assert results()[recipe]["first_divergence"]["step"] == step
+    assert verdict.result.supported and not verdict.result.safe and verdict.result.bad
+    assert verdict.result.divergence["step"] == step
 
 
 @pytest.mark.parametrize("recipe", ["canonical", "last_epoch", "fast_forward"])
@@ -63,7 +58,7 @@ def test_supported_recipe_passes_correct(recipe, data):
     case = data.draw(cases(target), label="case")
     verdict = check_recipe(target, case, recipe)
     assert verdict.status == PASS, verdict.explain()
-    assert results()[recipe] == {"safe": True, "status": PASS}
+    assert verdict.result.outcome == SAFE and verdict.result.supported and not verdict.result.bad
 
 
 def test_supported_recipe_is_a_known_torch_failure_mode():
@@ -83,10 +78,10 @@ def test_pitfall_diverges_for_a_decaying_scheduler(pitfall):
     target = spec(ClosedFormStepLR)
     verdict = check_pitfall(target, pitfall, cases(target), SEARCH_EXAMPLES)
     assert verdict.status == PASS, verdict.explain()
-    kept = results()[pitfall]
-    assert kept["safe"] is False and kept["outcome"] == "diverges", kept
+    kept = verdict.result
+    assert kept.outcome == DIVERGES and not kept.supported and not kept.bad, kept
     # The divergence is at or after the resume, never before it.
-    assert kept["first_divergence"]["step"] >= kept["resume_step"]
+    assert kept.divergence["step"] >= kept.resume_step
     assert verdict.divergence is not None and verdict.case is not None
 
 
@@ -99,16 +94,15 @@ def test_optimizer_first_diverges_for_closed_form_and_is_safe_for_chainable():
     """
     closed = spec(ClosedFormStepLR)
     verdict = check_pitfall(closed, "optimizer_first", cases(closed), SEARCH_EXAMPLES)
-    kept = results()["optimizer_first"]
-    assert verdict.status == PASS and kept["outcome"] == "diverges", verdict.explain()
-    assert kept["first_divergence"]["step"] == kept["resume_step"]
-    assert kept["first_divergence"]["field"] == "lr"
+    kept = verdict.result
+    assert verdict.status == PASS and kept.outcome == DIVERGES, verdict.explain()
+    assert kept.divergence["step"] == kept.resume_step
+    assert kept.divergence["field"] == "lr"
 
-    outcome.CURRENT.results.clear()  # one test, two targets: keep the second's result apart
     chainable = spec(StepLR)
     verdict = check_pitfall(chainable, "optimizer_first", cases(chainable), SEARCH_EXAMPLES)
     assert verdict.status == PASS, verdict.explain()
-    assert results()["optimizer_first"]["safe"] is True
+    assert verdict.result.safe
 
 
 @pytest.mark.parametrize("pitfall", SEARCH_PITFALLS)
@@ -116,7 +110,7 @@ def test_pitfall_is_safe_for_a_constant_scheduler(pitfall):
     target = spec(ConstantScheduler, {})
     verdict = check_pitfall(target, pitfall, cases(target), SEARCH_EXAMPLES)
     assert verdict.status == PASS, verdict.explain()
-    assert results()[pitfall] == {"safe": True, "outcome": "safe", "examples": SEARCH_EXAMPLES}
+    assert (verdict.result.outcome, verdict.result.tried) == (SAFE, SEARCH_EXAMPLES)
 
 
 @pytest.mark.parametrize("pitfall", SEARCH_PITFALLS)
@@ -126,7 +120,7 @@ def test_pitfall_search_fails_when_the_target_cannot_resume(pitfall):
     verdict = check_pitfall(target, pitfall, cases(target), SEARCH_EXAMPLES)
     assert verdict.status == ERROR, verdict.explain()
     assert "load_state_dict" in verdict.explain() and "cannot load its own state" in verdict.explain()
-    assert results()[pitfall]["safe"] is False
+    assert not verdict.result.safe and verdict.result.outcome == RAISES
 
 
 # --- last_epoch without optimizer state: the initial_lr KeyError ---
@@ -136,7 +130,7 @@ def test_last_epoch_without_optimizer_passes_torch_key_error():
     verdict = check_last_epoch_without_optimizer(spec(StepLR), pinned_case())
     assert verdict.status == PASS, verdict.explain()
     assert "KeyError" in verdict.message and "initial_lr" in verdict.message
-    assert results()["last_epoch_without_optimizer"]["outcome"] == "raises"
+    assert verdict.result.outcome == RAISES
 
 
 def test_last_epoch_without_optimizer_catches_silent_divergence():

@@ -4,13 +4,13 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from torch.optim.lr_scheduler import StepLR
 
-from conformance.case import MEDIA
-from conformance.serialization import check_deepcopy, check_delayed, check_load_twice, check_no_mutation
+from conformance.model.case import MEDIA_NAMES
+from conformance.checks.serialization import check_deepcopy, check_delayed, check_load_twice, check_no_mutation
 from conformance.targets.builtins import BY_NAME
-from conformance.verdict import FAIL, PASS
+from conformance.model.verdict import FAIL, PASS
 from selftests.broken_recipes import ClosedFormStepLR, pinned_case, spec
 from selftests.broken_serialization import AliasingLR, IdentityStateLR, PoppingLR
-from strategies.cases import cases
+from conformance.strategies.cases import cases
 
 FEW = settings(max_examples=4)
 GAMMA = {"gamma": 0.5}
@@ -78,6 +78,6 @@ CHECKS = {
 @given(data=st.data())
 def test_correct_schedulers_pass(check, make, data):
     target = make()
-    case = data.draw(cases(target, interruptions=(1, 2), media=st.sampled_from(MEDIA)), label="case")
+    case = data.draw(cases(target, interruptions=(1, 2), media=st.sampled_from(MEDIA_NAMES)), label="case")
     verdict = CHECKS[check](target, case, data)
     assert verdict.status == PASS, verdict.explain()

@@ -56,9 +56,6 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    # The tensors are tiny: intra-op threads only contend with the xdist workers
-    # (Muon's matmuls ran 20x slower with 2 threads on a 2-core machine).
-    torch.set_num_threads(1)
     if config.getoption("lrc_timeout") is not None:
         timelimit.SECONDS = config.getoption("lrc_timeout")
     good, broken = select(config.getoption("target"))
@@ -135,6 +132,10 @@ def pytest_collection_modifyitems(config, items):
     if placeholders:
         items[:] = [item for item in items if not _placeholder(item)]
         config.hook.pytest_deselected(items=placeholders)
+    if any(isinstance(_params(item).get("plan"), Planned) for item in items):
+        # The tensors are tiny: intra-op threads only contend with the xdist workers
+        # (Muon's matmuls ran 20x slower with 2 threads on a 2-core machine).
+        torch.set_num_threads(1)
     from_file = config.stash[XFAILS]
     for item in items:
         target, plan = _params(item).get("target"), _params(item).get("plan")
