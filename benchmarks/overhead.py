@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import time
 
-from conformance.case import Case, Plan
-from conformance.harness import run
-from conformance.setup import OptimizerSetup
+from conformance.model.case import Case, Plan
+from conformance.harness.run import run
+from conformance.model.optimizer import OptimizerSetup
 from conformance.targets.builtins import BY_NAME
 
 STEPS = 1000
