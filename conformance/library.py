@@ -32,7 +32,7 @@ from conformance.checks.runner import run_check
 from conformance.checks.table import Planned, missing_capability, planned
 from conformance.model.verdict import ConformanceFailure
 from conformance.spec import TargetSpec
-from conformance.targets.known import covers, entries, match
+from conformance.targets.known import KnownFailure, covers, entries, match
 from conformance.targets.loading import BrokenTarget, convert
 
 
@@ -48,7 +48,7 @@ def as_target(obj: Any) -> TargetSpec:
 class Check:
     """One planned check, callable on a target: runs it, raises `ConformanceFailure` on a bad verdict."""
 
-    def __init__(self, plan: Planned, known_failure: bool = False) -> None:
+    def __init__(self, plan: Planned, known_failure: Optional[KnownFailure] = None) -> None:
         self.plan = plan
         self.known_failure = known_failure
 
@@ -94,7 +94,7 @@ def parametrize_targets(targets: Iterable[Any], checks: Optional[Iterable[str]] 
             failure = match(known, plan.id)
             if failure is not None:
                 marks.append(pytest.mark.xfail(reason=failure.xfail_reason, raises=ConformanceFailure, strict=False))
-            params.append(pytest.param(target, Check(plan, failure is not None), marks=marks,
+            params.append(pytest.param(target, Check(plan, failure), marks=marks,
                                        id=f"{target.name}-{plan.id}"))
     return pytest.mark.parametrize(("target", "check"), params)
 
@@ -121,7 +121,7 @@ def check_target(obj: Any, checks: Optional[Iterable[str]] = None, expected_fail
             continue
         failure = match(known, plan.id)
         try:
-            Check(plan, failure is not None)(target)
+            Check(plan, failure)(target)
             status, message = "pass", ""
         except ConformanceFailure as exc:
             status, message = exc.verdict.status, str(exc)

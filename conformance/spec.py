@@ -90,9 +90,9 @@ class TargetSpec:
     max_steps: Callable[[Mapping[str, Any]], Optional[int]] = lambda config: None
     known_failures: Mapping[str, Any] = field(default_factory=dict)
     source: str = ""  # where the target came from, e.g. "torch" or "pkg.mod:attr"
-    # Constructor parameters the `mismatch.*` checks change at resume; empty:
+    # Constructor parameters the `mismatch.*` checks change at resume; None:
     # the keys of the target's simplest config.
-    hyperparameters: tuple = ()
+    hyperparameters: Optional[tuple] = None
     pinned: tuple = ()
 
     def __repr__(self) -> str:

@@ -32,6 +32,7 @@ import torch
 from hypothesis import settings
 
 import conformance
+from conformance.model.verdict import ConformanceFailure
 from conformance.plugin.hooks import BROKEN, OUTCOME, TARGETS, check_of
 from conformance.reports import capture, model, writers
 from conformance.reports.model import ERROR, FAIL, PASS, SKIP, XFAIL, XPASS
@@ -85,8 +86,10 @@ def pytest_runtest_makereport(item, call):
             meta["target_info"] = capture.capture_target(target, refs) if hasattr(target, "build") else {}
         if call.when == "call":
             seen = _outcome(item)
-            if seen is not None and seen.last_bad is not None:
-                meta["failure"] = capture.capture_verdict(seen.last_bad)
+            raised = call.excinfo.value if call.excinfo is not None else None
+            bad = raised.verdict if isinstance(raised, ConformanceFailure) else getattr(seen, "last_bad", None)
+            if bad is not None:
+                meta["failure"] = capture.capture_verdict(bad)
         report.user_properties.append((PROPERTY, json.dumps(meta, allow_nan=False)))
     except Exception as exc:  # noqa: BLE001 - a report problem must not fail the test
         report.user_properties.append((PROPERTY, json.dumps({"capture_error": repr(exc)})))
@@ -333,19 +336,21 @@ class Collector:
         if self.written:
             terminalreporter.write_line(f"lrc report: {self.written}")
 
-    def records(self) -> tuple[list[dict], list[str]]:
+    def records(self, final: bool = True) -> tuple[list[dict], list[str]]:
+        """The records so far, and the tests not run. While the run goes on (`final` False),
+        a test that has not reported yet is "not run", never an error."""
         records, not_run = [], []
         for nodeid in self.order:
             e = dict(self.entries[nodeid])
             if e.get("verdict") is None:
-                if self.interrupted:
+                if self.interrupted or not final:
                     not_run.append(nodeid)
                     continue
                 e["verdict"] = ERROR
                 e["message"] = "the test started but never finished reporting (its worker crashed?)"
             records.append(e)
         for nodeid in sorted(self.expected - set(self.entries)):
-            if self.interrupted:
+            if self.interrupted or not final:
                 not_run.append(nodeid)
             else:
                 target, test = _check_from_nodeid(nodeid)
@@ -411,7 +416,7 @@ class Collector:
             return  # e.g. the selftests: no conformance test ran, keep the last suite report
         if not self.explicit_dir and not any(e.get("check") for e in self.entries.values()) and final:
             return
-        records, not_run = self.records()
+        records, not_run = self.records(final)
         report = self.envelope(records, not_run, final, exitstatus)
         try:
             if final:

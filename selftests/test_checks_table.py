@@ -85,9 +85,9 @@ def test_a_family_prefix_marks_xfail_and_turns_shrinking_off():
         assert (found is not None) == plan.id.startswith("serialization."), plan.id
     test = runner.hypothesis_test(next(p for p in planned(target) if p.id == "serialization.delayed"),
                                   target, "key", known_failure=True)
-    assert Phase.shrink not in test._hypothesis_internal_use_settings.phases
+    assert Phase.shrink not in test.hypothesis_test._hypothesis_internal_use_settings.phases
     test = runner.hypothesis_test(next(p for p in planned(target) if p.id == "resume.canonical"), target, "key")
-    assert Phase.shrink in test._hypothesis_internal_use_settings.phases
+    assert Phase.shrink in test.hypothesis_test._hypothesis_internal_use_settings.phases
 
 
 def test_the_user_file_and_the_builtin_records_go_through_the_same_rule():
@@ -133,7 +133,7 @@ def test_each_target_and_check_has_its_own_database_key():
         tests[correct.name]()
     finally:
         settings.load_profile(previous)
-    key = {name: function_digest(test.hypothesis.inner_test) for name, test in tests.items()}
+    key = {name: function_digest(test.hypothesis_test.hypothesis.inner_test) for name, test in tests.items()}
     assert key[broken.name] != key[correct.name]
     assert list(db.fetch(key[broken.name])), "the broken target's failing example is saved under its key"
     assert not list(db.fetch(key[correct.name])), "nothing is saved for the correct target"

@@ -50,7 +50,7 @@ from conformance.spec import TargetSpec
 
 def parameters(target: TargetSpec) -> tuple:
     """The parameters `mismatch.*` varies for `target`, always with `base_lr`."""
-    names = tuple(target.hyperparameters) or _simplest_keys(target)
+    names = _simplest_keys(target) if target.hyperparameters is None else tuple(target.hyperparameters)
     return names if BASE_LR in names else names + (BASE_LR,)
 
 

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from typing import Callable, Optional
 
-from hypothesis import event, given, reject, strategies as st
-from hypothesis import currently_in_test_context
+from hypothesis import currently_in_test_context, event, given, reject, strategies as st
+from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 
 from conformance.checks.budget import check_settings, examples
 from conformance.checks.table import Planned
 from conformance.harness.errors import Rejected
-from conformance.model.verdict import ConformanceFailure, Verdict
+from conformance.model.verdict import ERROR, ConformanceFailure, Verdict
 from conformance.spec import TargetSpec
+from conformance.targets.known import KnownFailure
 
 Observer = Callable[[Verdict], None]
 
@@ -61,19 +62,72 @@ def hypothesis_test(plan: Planned, target: TargetSpec, key: str, known_failure: 
 
         return search
 
+    refused: list[str] = []  # why the target refused generated cases
+
     @check_settings(check.budget, known_failure)
     @given(data=st.data())
     def examples_of(data):
         drawn = data.draw(check.strategy(target, plan.variant), label="case")
         try:
             verdict = check.run(target, drawn, plan.id)
-        except Rejected:
+        except Rejected as exc:
+            refused.append(str(exc))
+            event("case refused by the target")
             reject()  # the target cannot run this case uninterrupted: no evidence either way
         expect(verdict, observe)
 
-    return keyed(examples_of, key)
+    test = keyed(examples_of, key)
+
+    def run() -> None:
+        try:
+            test()
+        except (Unsatisfiable, FailedHealthCheck) as exc:
+            if not refused:
+                raise
+            verdict = Verdict(
+                target.name, plan.id, ERROR,
+                message=f"the target refused every generated case ({len(refused)}), so nothing was checked; "
+                f"the first: {refused[0]}\n  what to fix: the target's config strategy (TargetSpec.configs) "
+                f"generates configs it does not accept ({type(exc).__name__})")
+            expect(verdict, observe)
+
+    run.hypothesis_test = test  # the Hypothesis test itself (settings, database key)
+    return run
 
 
-def run_check(plan: Planned, target: TargetSpec, known_failure: bool = False,
+def replay(plan: Planned, target: TargetSpec, known: Optional[KnownFailure],
+           observe: Optional[Observer] = None) -> Optional[Verdict]:
+    """The verdict on a known failure's own registered example, or None when it has none."""
+    if known is None or known.example is None or plan.check.search:
+        return None
+    try:
+        verdict = plan.check.run(target, known.example, plan.id)
+    except Rejected as exc:
+        verdict = Verdict(target.name, plan.id, ERROR, message=f"the registered example cannot run "
+                          f"uninterrupted: {exc}\n  what to fix: update the example of this known failure")
+    verdict.message = (f"the registered example of this known failure, replayed: {known.reason}\n"
+                       + verdict.message).rstrip()
+    if observe is not None:
+        observe(verdict)
+    return verdict
+
+
+def run_check(plan: Planned, target: TargetSpec, known: Optional[KnownFailure] = None,
               observe: Optional[Observer] = None) -> None:
-    hypothesis_test(plan, target, database_key(target, plan), known_failure, observe)()
+    """Run `plan` on `target`; raise `ConformanceFailure` on a bad verdict.
+
+    A known failure's registered example is replayed first, and decides the
+    outcome: still failing, the test fails with that example (xfail), whatever
+    the generated examples do; passing, the generated examples decide (all
+    passing: xpass, upstream fixed it). The generated examples always run.
+    """
+    replayed = replay(plan, target, known, observe)
+    failed_replay = replayed is not None and not replayed.ok
+    try:
+        hypothesis_test(plan, target, database_key(target, plan), known is not None, observe)()
+    except ConformanceFailure:
+        if failed_replay:
+            raise ConformanceFailure(replayed) from None
+        raise
+    if failed_replay:
+        raise ConformanceFailure(replayed)

@@ -10,7 +10,7 @@ from typing import Callable, Optional
 import torch
 
 from conformance.model.case import Case
-from conformance.harness.errors import calling
+from conformance.harness.errors import Rejected, TargetError, calling
 from conformance.harness.media import THROUGH
 from conformance.harness.recipes import canonical
 from conformance.model.optimizer import SEED
@@ -63,6 +63,8 @@ def run(
 ) -> RunResult:
     """One run of `case`. With no interruptions, it is the uninterrupted reference.
 
+    Raises `Rejected` when the target's build() refuses the config.
+
     At each interruption the live objects are checkpointed through `medium`
     (default: the plan's) and dropped; `recipe` rebuilds fresh ones.
     `on_checkpoint(session, checkpoint)` may replace the checkpoint before it
@@ -84,7 +86,14 @@ def run(
     random.seed(SEED)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        session = fresh(target, case)
+        try:
+            session = fresh(target, case)
+        except TargetError as exc:
+            if exc.phase != "build":
+                raise
+            # The target refuses the config itself: a generated config it cannot take is
+            # no evidence about resuming (the checks filter it out), never a verdict.
+            raise Rejected(f"build() refused the config: {type(exc.exc).__name__}: {exc.exc}") from exc
         attach(session)
         for i, iteration in enumerate(case.loop.iterations(plan.epochs)):
             if i in stops:

@@ -27,7 +27,7 @@ DEFAULT = _Default()
 
 def optimizer_lr(target, param: str) -> bool:
     """True when `param` is the optimizer's lr rather than a constructor parameter."""
-    return param == BASE_LR and BASE_LR not in target.hyperparameters
+    return param == BASE_LR and BASE_LR not in (target.hyperparameters or ())
 
 
 @dataclass(frozen=True)

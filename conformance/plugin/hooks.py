@@ -175,7 +175,8 @@ def pytest_runtest_makereport(item, call):
             "statuses": dict(seen.statuses),
             "results": seen.results_json(),
         }
-        bad = seen.last_bad
+        raised = call.excinfo.value if call.excinfo is not None else None
+        bad = raised.verdict if isinstance(raised, ConformanceFailure) else seen.last_bad
         if bad is not None:
             record.update(status=bad.status, message=bad.explain())
         report.user_properties.append(("lrc", json.dumps(record, default=repr)))

@@ -159,6 +159,9 @@ BY_NAME = {t.name: t for t in BUILTINS}
 
 # Constructor parameters the `mismatch.*` checks change at resume (plus the
 # optimizer's lr as `base_lr`; CyclicLR's own `base_lr` takes that name).
+# A composite's `schedulers` is left out: swapping, adding or removing a child
+# changes the structure of the schedule, not a hyperparameter, and torch loads
+# child states by position into whatever children are there (#119168).
 HYPERPARAMETERS = {
     "LambdaLR": ("lr_lambda",),
     "MultiplicativeLR": ("lr_lambda",),
@@ -167,9 +170,9 @@ HYPERPARAMETERS = {
     "ConstantLR": ("factor", "total_iters"),
     "LinearLR": ("start_factor", "end_factor", "total_iters"),
     "ExponentialLR": ("gamma",),
-    "SequentialLR": ("schedulers", "milestones"),
+    "SequentialLR": ("milestones",),
     "CosineAnnealingLR": ("T_max", "eta_min"),
-    "ChainedScheduler": ("schedulers",),
+    "ChainedScheduler": (),  # its only argument is its children
     "ReduceLROnPlateau": ("mode", "factor", "patience", "threshold", "threshold_mode", "cooldown",
                           "min_lr", "eps"),
     "CyclicLR": ("base_lr", "max_lr", "step_size_up", "step_size_down", "mode", "gamma", "scale_fn",

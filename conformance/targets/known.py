@@ -25,7 +25,7 @@ import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping, Optional, Union
+from typing import Any, Iterable, Mapping, Optional, Union
 
 
 
@@ -36,7 +36,9 @@ class KnownFailure:
     reason: str
     link: str = ""
     versions: str = ""
-    example: str = ""  # the shrunk failing case, as the report printed it
+    observed: str = ""  # what the example showed when it was registered
+    example: Any = None  # the failing example as data: exactly what the check draws
+
 
     @property
     def xfail_reason(self) -> str:

@@ -1,7 +1,11 @@
 """Known failures of the torch built-ins: the one reviewed file.
 
 Each record names a target and a check, why it fails, where upstream tracks
-it, and the torch versions it was seen on. `targets/builtins.py` attaches
+it, the torch versions it was seen on, and its failing example as data: the
+exact value the check draws (a `Case`, or a case with its change or delay).
+The check replays that example first, so xfail (it still fails) and xpass
+(upstream fixed it) don't depend on the Hypothesis version, the seed or the
+budget; the generated examples run after it. `targets/builtins.py` attaches
 them to the built-in records; matching tests are reported as xfail, and an
 unexpected pass shows as xpass, so upstream fixes get noticed. Third-party
 targets carry their own in `TargetSpec.known_failures` or a user's file.
@@ -9,7 +13,28 @@ targets carry their own in `TargetSpec.known_failures` or a user's file.
 
 from __future__ import annotations
 
+from conformance.model.case import Case, Plan
+from conformance.model.change import DEFAULT, Change
+from conformance.model.optimizer import OptimizerSetup
+from conformance.strategies import callables as fn
 from conformance.targets.known import KnownFailure
+from conformance.targets.pinned import PINNED
+
+ASGD_1 = OptimizerSetup("ASGD", (1.0,))
+
+
+def _case(config: dict, epochs: int, at: tuple, setup: OptimizerSetup = ASGD_1) -> Case:
+    return Case(setup, config, Plan(epochs, at))
+
+
+def _pinned(target: str, label: str) -> Case:
+    return dict(PINNED[target])[label]
+
+
+CYCLIC = {"base_lr": 1.0, "max_lr": 1.0, "step_size_up": 1, "step_size_down": None, "mode": "triangular",
+          "gamma": 1.0, "cycle_momentum": False}
+SEQUENTIAL = {"schedulers": [("ConstantLR", {"factor": 0.5, "total_iters": 0}),
+                             ("ConstantLR", {"factor": 1.0, "total_iters": 0})], "milestones": [1]}
 
 
 KNOWN_FAILURES: list[KnownFailure] = [
@@ -21,6 +46,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "The generated configs exclude factor=0 for this reason.",
         "https://github.com/pytorch/pytorch/issues/185006", "2.13.0",
         "config {'factor': 0.0, 'total_iters': 3}, SGD momentum 0.9, 6 steps, interrupted at 2",
+        example=_pinned("ConstantLR", "factor_zero"),
     ),
     # --- recipe.* and serialization.* (no_mutation, load_twice, delayed, deepcopy)
     KnownFailure(
@@ -29,6 +55,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "https://github.com/pytorch/pytorch/issues/102261", "2.13.0",
         "config {'step_size': 1, 'gamma': 0.5}, ASGD lrs=[1.0], per_step, 2 scheduler steps, interrupted at iteration 1 through file: "
         "optimizer step 1 lr expected 0.5, got 0.25",
+        example=_case({"step_size": 1, "gamma": 0.5}, 2, (1,)),
     ),
     KnownFailure(
         "MultiStepLR", "recipe.last_epoch",
@@ -36,6 +63,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "https://github.com/pytorch/pytorch/issues/102261", "2.13.0",
         "config {'milestones': [1], 'gamma': 0.5}, ASGD lrs=[1.0], per_step, 2 scheduler steps, interrupted at iteration 1 through file: "
         "optimizer step 1 lr expected 0.5, got 0.25",
+        example=_case({"milestones": [1], "gamma": 0.5}, 2, (1,)),
     ),
     KnownFailure(
         "ConstantLR", "recipe.last_epoch",
@@ -43,6 +71,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "https://github.com/pytorch/pytorch/issues/102261", "2.13.0",
         "config {'factor': 0.5, 'total_iters': 1}, ASGD lrs=[1.0], per_step, 2 scheduler steps, interrupted at iteration 1 through file: "
         "optimizer step 1 lr expected 1.0, got 2.0",
+        example=_case({"factor": 0.5, "total_iters": 1}, 2, (1,)),
     ),
     KnownFailure(
         "SequentialLR", "recipe.last_epoch",
@@ -53,6 +82,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "config {'schedulers': [('ConstantLR', {'factor': 0.5, 'total_iters': 0}), "
         "('ConstantLR', {'factor': 1.0, 'total_iters': 0})], 'milestones': [1]}, ASGD lrs=[1.0], per_step, 2 scheduler steps, interrupted at iteration 1 through file: "
         "optimizer step 1 lr expected 1.0, got 0.5",
+        example=_case(SEQUENTIAL, 2, (1,)),
     ),
     KnownFailure(
         "SequentialLR", "recipe.last_epoch_without_optimizer",
@@ -64,6 +94,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "config {'schedulers': [('ConstantLR', {'factor': 0.5, 'total_iters': 0}), "
         "('ConstantLR', {'factor': 1.0, 'total_iters': 0})], 'milestones': [1]}, ASGD lrs=[1.0], per_step, 2 scheduler steps, interrupted at iteration 1 through file: "
         "optimizer step 1 lr expected 1.0, got 0.5",
+        example=_case(SEQUENTIAL, 2, (1,)),
     ),
     KnownFailure(
         "CyclicLR", "recipe.last_epoch",
@@ -76,6 +107,8 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "'step_size_down': None, 'mode': 'triangular', 'gamma': 1.0, 'cycle_momentum': False}, "
         "ASGD tensor lrs=[1.0], per_step, 2 scheduler steps, interrupted at iteration 1 through file: "
         "optimizer step 1 lr expected tensor(0.6567431092262268), got tensor(0.6567431688308716)",
+        example=_case({**CYCLIC, "base_lr": 0.5396789185062314, "max_lr": 1.125, "step_size_up": 5}, 2, (1,),
+                      OptimizerSetup("ASGD", (1.0,), tensor_lr=True)),
     ),
     KnownFailure(
         "SWALR", "recipe.last_epoch",
@@ -86,6 +119,8 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "config {'swa_lr': 1.0, 'anneal_epochs': 4, 'anneal_strategy': 'cos'}, ASGD lrs=[0.5], "
         "per_step, 3 scheduler steps, interrupted at iteration 1 through file: "
         "optimizer step 2 lr expected 0.7499999999999999, got 0.635723304703363",
+        example=_case({"swa_lr": 1.0, "anneal_epochs": 4, "anneal_strategy": "cos"}, 3, (1,),
+                      OptimizerSetup("ASGD", (0.5,))),
     ),
     KnownFailure(
         "CosineAnnealingWarmRestarts", "recipe.last_epoch",
@@ -97,6 +132,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "config {'T_0': 1, 'T_mult': 2, 'eta_min': 0.0}, ASGD lrs=[1.0], per_step, "
         "3 scheduler steps, interrupted at iteration 2 through file: "
         "optimizer step 2 lr expected 0.5, got 1.0",
+        example=_case({"T_0": 1, "T_mult": 2, "eta_min": 0.0}, 3, (2,)),
     ),
     KnownFailure(
         "CyclicLR", "serialization.no_mutation",
@@ -107,6 +143,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "config {'base_lr': 1.0, 'max_lr': 1.0, 'step_size_up': 1, 'step_size_down': None, "
         "'mode': 'triangular', 'gamma': 1.0, 'cycle_momentum': False}, ASGD lrs=[1.0], per_step, 2 scheduler steps, interrupted at iteration 1 through file: "
         "state: keys ['_scale_fn_custom'] are in only one of them",
+        example=_case(CYCLIC, 2, (1,)),
     ),
     KnownFailure(
         "CyclicLR", "serialization.load_twice",
@@ -118,6 +155,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "config {'base_lr': 1.0, 'max_lr': 1.0, 'step_size_up': 1, 'step_size_down': None, "
         "'mode': 'triangular', 'gamma': 1.0, 'cycle_momentum': False}, ASGD lrs=[1.0], per_step, 2 scheduler steps, interrupted at iteration 1 through file: "
         "second load raised KeyError: '_scale_fn_custom'",
+        example=_case(CYCLIC, 2, (1,)),
     ),
     # --- mismatch.* and placement.*
     KnownFailure(
@@ -128,11 +166,14 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "writes those attributes onto the plain function objects themselves",
         link="https://github.com/pytorch/pytorch/issues/32756",  # the lr_lambdas save/load design
         versions="2.13.0",
-        example="config {'lr_lambda': StepDecay(every=1, gamma=0.5)}, resumed with lr_lambda="
+        observed="config {'lr_lambda': StepDecay(every=1, gamma=0.5)}, resumed with lr_lambda="
         "[linear_to_zero_at_300, linear_to_zero_at_300, StepDecay(every=1, gamma=1.0)]; "
         "ASGD(lrs=[1.0, 0.5, 0.75]); 3 scheduler steps, interrupted at iteration 1: at optimizer "
         "step 2, group 2 follows the checkpoint (0.1875) where the new lambda gives 0.75, while "
         "group 0 follows the new function (0.9933) where the checkpoint gives 0.25",
+        example=(_case({"lr_lambda": fn.StepDecay(every=1, gamma=0.5)}, 3, (1,), OptimizerSetup("ASGD", (1.0, 0.5, 0.75))),
+                 Change("lr_lambda", fn.StepDecay(every=1, gamma=0.5),
+                        [fn.linear_to_zero_at_300, fn.linear_to_zero_at_300, fn.StepDecay(every=1, gamma=1.0)])),
     ),
     KnownFailure(
         "MultiplicativeLR", "mismatch.lr_lambda",
@@ -141,30 +182,23 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "Neither the checkpoint's schedule nor the new lambda's",
         link="https://github.com/pytorch/pytorch/issues/32756",  # the lr_lambdas save/load design
         versions="2.13.0",
-        example="config {'lr_lambda': halve_every_7}, resumed with lr_lambda=decay_0_99; ASGD(lrs=[1.0]); "
+        observed="config {'lr_lambda': halve_every_7}, resumed with lr_lambda=decay_0_99; ASGD(lrs=[1.0]); "
         "per_step, 3 scheduler steps, interrupted at iteration 1: at optimizer step 2 the checkpoint "
         "gives 1.0, the new lambda all along 0.9801, the resumed run 0.99",
+        example=(_case({"lr_lambda": fn.halve_every_7}, 3, (1,)), Change("lr_lambda", fn.halve_every_7, fn.decay_0_99)),
     ),
     KnownFailure(
-        "SequentialLR", "mismatch.schedulers",
-        "hybrid: load_state_dict loads each saved child state into whichever child sits at that "
-        "position (__dict__.update, no type check): attributes the saved child had win, the new "
-        "child's others stay. Changing the children at resume silently mixes both",
-        link="https://github.com/pytorch/pytorch/issues/119168",  # SequentialLR restore side effects
+        "CyclicLR", "mismatch.scale_fn",
+        "hybrid: load_state_dict keeps the new constructor's custom scale_fn but loads the checkpoint's "
+        "scale_mode ('iterations' for mode='exp_range'), so the new function is evaluated on the old "
+        "scale's axis: neither the checkpoint's schedule nor the new function's. Found with a pinned "
+        "seed (20261126), not by the `ci` profile's own examples",
+        link="https://github.com/pytorch/pytorch/issues/52911",  # related: load_state_dict and the scale function
         versions="2.13.0",
-        example="config {'schedulers': [ConstantLR(factor=1.0, total_iters=1), LambdaLR(linear_to_zero_at_300)], "
-        "'milestones': [3]}, resumed with [ConstantLR(factor=0.5, total_iters=0), ExponentialLR(gamma=1.0)]; "
-        "ASGD(lrs=[1.0]); per_step, 5 steps, interrupted at iteration 1: at optimizer step 4 the "
-        "checkpoint gives 0.99667, the resumed run 1.0 (the new children all along: 0.5 at step 2)",
-    ),
-    KnownFailure(
-        "ChainedScheduler", "mismatch.schedulers",
-        "hybrid: child states are loaded by position into the new children (__dict__.update), and the "
-        "chainable children keep multiplying the lr restored from the optimizer state",
-        versions="2.13.0",
-        example="config {'schedulers': [ConstantLR(factor=1.0, total_iters=0)]}, resumed with "
-        "[ExponentialLR(gamma=0.9375)]; ASGD(lrs=[1.0]); per_step, 3 steps, interrupted at iteration 1: "
-        "at optimizer step 2 the checkpoint gives 1.0, the new children all along 0.87890625, the "
-        "resumed run 0.9375",
+        observed="config {'base_lr': 0.5, 'max_lr': 1.0, 'step_size_up': 1, 'mode': 'exp_range', ...}, resumed "
+        "with scale_fn=triangular_halving; ASGD(lrs=[1.0]); 4 steps, interrupted at iteration 1: at optimizer "
+        "step 3 the checkpoint gives 1.0, the new scale_fn all along 0.75, the resumed run 0.625",
+        example=(_case({**CYCLIC, "base_lr": 0.5, "mode": "exp_range"}, 4, (1,)),
+                 Change("scale_fn", DEFAULT, fn.triangular_halving)),
     ),
 ]
