@@ -2,7 +2,8 @@
 
 Profiles, selected with `--hypothesis-profile NAME`: `dev` (fast, the
 default), `ci` (derandomized, no deadline, no database: the same examples on
-every run) and `thorough` (bug hunting).
+every run), `ci-seeded` (the `ci` budget from `--hypothesis-seed N`) and
+`thorough` (bug hunting).
 
 Every check has a budget factor in the CHECKS table. `check_settings` turns
 it into settings under the profile in force (`dev`, `ci`, `thorough`), so the
@@ -27,6 +28,9 @@ _COMMON = dict(
 PROFILES = {
     "dev": dict(max_examples=8),
     "ci": dict(max_examples=15, derandomize=True, database=None),
+    # The `ci` budget from one seed for every test: with `--hypothesis-seed N`, for
+    # seed-robustness runs (benchmarks/seeds.py) and for comparing two suite versions.
+    "ci-seeded": dict(max_examples=15, derandomize=False, database=None),
     "thorough": dict(max_examples=300),
 }
 DEFAULT_PROFILE = "dev"

@@ -71,6 +71,8 @@ def _target(name, cls) -> TargetSpec:
         boundaries=_boundaries,
         known_failures=KNOWN_FAILURES.get(name, {}),
         source=f"pytorch-warmup {library_version('pytorch-warmup')}",
+        # Not `scheduler`: swapping the inner scheduler changes structure, not a hyperparameter.
+        hyperparameters=("warmup_period",),
     )
 
 

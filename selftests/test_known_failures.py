@@ -1,0 +1,74 @@
+"""Known failures replay, they don't hope: each registered example still fails, whatever the budget.
+
+- every torch record carries its failing example as data, and that example,
+  judged by its own check, still fails on this torch;
+- the replay decides xfail even with a budget of one generated example;
+- a known failure whose example now passes (upstream fixed it) comes out as
+  a pass, which pytest reports as xpass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from hypothesis import settings
+
+from conformance.checks import runner
+from conformance.checks.table import planned
+from conformance.model.verdict import ConformanceFailure
+from conformance.targets.builtins import BY_NAME
+from conformance.targets.known import KnownFailure, known_failure
+from conformance.targets.known_failures import KNOWN_FAILURES
+
+
+def _plan(target, check_id):
+    return next(p for p in planned(target) if p.id == check_id)
+
+
+@pytest.mark.parametrize("record", KNOWN_FAILURES, ids=lambda k: f"{k.target}-{k.check}")
+def test_every_registered_example_still_fails(record):
+    target = BY_NAME[record.target]
+    assert record.example is not None, "a known failure must carry its failing example"
+    assert record.reason and record.versions and record.observed
+    plan = _plan(target, record.check)
+    verdict = plan.check.run(target, record.example, plan.id)
+    assert not verdict.ok, f"{record.target} {record.check}: the registered example passes now:\n{verdict.explain()}"
+    assert known_failure(target, plan.id) is record
+
+
+@pytest.fixture
+def one_example():
+    previous = settings.get_current_profile_name()
+    settings.register_profile("lrc-one-example", settings.get_profile("dev"), max_examples=1)
+    settings.load_profile("lrc-one-example")
+    yield
+    settings.load_profile(previous)
+
+
+def test_the_replay_decides_xfail_whatever_the_budget(one_example):
+    target = BY_NAME["StepLR"]
+    record = known_failure(target, "recipe.last_epoch")
+    with pytest.raises(ConformanceFailure) as raised:
+        runner.run_check(_plan(target, "recipe.last_epoch"), target, record)
+    assert raised.value.verdict.case == record.example
+    assert "the registered example of this known failure, replayed" in str(raised.value)
+
+
+def test_a_fixed_known_failure_passes_so_pytest_reports_xpass(one_example):
+    """ExponentialLR resumes correctly with last_epoch (torch fixed it): a stale record replays clean."""
+    target = BY_NAME["ExponentialLR"]
+    step = known_failure(BY_NAME["StepLR"], "recipe.last_epoch")
+    fixed = replace(step, target="ExponentialLR", example=replace(step.example, config={"gamma": 0.5}))
+    seen = []
+    runner.run_check(_plan(target, "recipe.last_epoch"), target, fixed, seen.append)
+    assert seen[0].ok and "replayed" in seen[0].message
+    assert all(v.ok for v in seen) and len(seen) >= 2  # the replay, then the generated examples
+
+
+def test_a_record_without_example_runs_the_generated_examples_only():
+    target = BY_NAME["ExponentialLR"]
+    seen = []
+    runner.run_check(_plan(target, "determinism"), target, KnownFailure("ExponentialLR", "determinism", "x"),
+                     seen.append)
+    assert seen and not any("replayed" in v.message for v in seen)
