@@ -72,3 +72,23 @@ def test_a_record_without_example_runs_the_generated_examples_only():
     runner.run_check(_plan(target, "determinism"), target, KnownFailure("ExponentialLR", "determinism", "x"),
                      seen.append)
     assert seen and not any("replayed" in v.message for v in seen)
+
+
+def _contrib_records():
+    from conformance.targets.contrib import pytorch_optimizer, pytorch_warmup
+    from conformance.targets.loading import BrokenTarget
+
+    for target in [*pytorch_optimizer.TARGETS, *pytorch_warmup.TARGETS]:
+        if isinstance(target, BrokenTarget):
+            continue
+        for plan in planned(target):
+            record = known_failure(target, plan.id)
+            if record is not None and not plan.check.search:
+                yield pytest.param(target, plan, record, id=f"{target.name}-{plan.id}")
+
+
+@pytest.mark.parametrize("target, plan, record", list(_contrib_records()))
+def test_every_contrib_known_failure_replays_failing(target, plan, record):
+    assert record.example is not None, "a known failure must carry its failing example"
+    verdict = runner.replay(plan, target, record)
+    assert verdict is not None and not verdict.ok, verdict and verdict.explain()

@@ -17,6 +17,7 @@ from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 from conformance.checks.budget import check_settings, examples
 from conformance.checks.table import Planned
 from conformance.harness.errors import Rejected
+from conformance.model.case import Case
 from conformance.model.verdict import ERROR, ConformanceFailure, Verdict
 from conformance.spec import TargetSpec
 from conformance.targets.known import KnownFailure
@@ -100,8 +101,13 @@ def replay(plan: Planned, target: TargetSpec, known: Optional[KnownFailure],
     """The verdict on a known failure's own registered example, or None when it has none."""
     if known is None or known.example is None or plan.check.search:
         return None
+    drawn = known.example
+    if isinstance(drawn, Case):
+        if plan.check.from_case is None:
+            return None  # the check draws more than a case, and the record holds a case only
+        drawn = plan.check.from_case(drawn)
     try:
-        verdict = plan.check.run(target, known.example, plan.id)
+        verdict = plan.check.run(target, drawn, plan.id)
     except Rejected as exc:
         verdict = Verdict(target.name, plan.id, ERROR, message=f"the registered example cannot run "
                           f"uninterrupted: {exc}\n  what to fix: update the example of this known failure")

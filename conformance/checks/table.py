@@ -50,6 +50,9 @@ class Check:
     variants: Optional[Callable[[Any], list]] = None
     search: bool = False
     doc: str = ""
+    # What this check draws, made from a known failure's example `Case` (None: the
+    # example must be the drawn value itself, e.g. a case with its change).
+    from_case: Optional[Callable[[Any], Any]] = lambda case: case
 
     @property
     def test_name(self) -> str:
@@ -121,7 +124,8 @@ CHECKS: list[Check] = [
           ("last_epoch_resume",), doc="last_epoch on a fresh optimizer raises torch's KeyError or resumes"),
     Check("mismatch", lambda t, drawn, cid: mismatch.classify(t, *drawn),
           lambda t, v: mismatch_cases(t, v, max_epochs=MISMATCH_EPOCHS), CONTRACT, 0.25,
-          variants=_mismatch_params, doc="a changed constructor value is followed or refused, never mixed"),
+          variants=_mismatch_params, doc="a changed constructor value is followed or refused, never mixed",
+          from_case=None),
     *[_loop(name) for name in LOOP_NAMES],
     _loop_pitfall("stepped_per_batch", per_batch_cases),
     _loop_pitfall("restarted_epoch", mid_epoch_cases),
@@ -131,7 +135,7 @@ CHECKS: list[Check] = [
     _serialization("no_mutation", serialization.check_no_mutation, st.sampled_from(MEDIA_NAMES)),
     _serialization("load_twice", serialization.check_load_twice, st.sampled_from(MEDIA_NAMES)),
     Check("serialization.delayed", lambda t, drawn, cid: serialization.check_delayed(t, *drawn),
-          _delayed_cases, CONTRACT, 0.25),
+          _delayed_cases, CONTRACT, 0.25, from_case=lambda case: (case, 1)),
     _serialization("deepcopy", serialization.check_deepcopy),
 ]
 

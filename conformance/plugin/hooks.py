@@ -114,11 +114,16 @@ def _params(item) -> dict:
 def check_of(item) -> str | None:
     """The check id of a test: its planned check, or a library `Check` parameter."""
     params = _params(item)
-    plan = params.get("plan")
-    if isinstance(plan, Planned):
-        return plan.id
+    if _is_check(item):
+        return params["plan"].id
     check = params.get("check")
     return getattr(check, "id", None) if check is not None else None
+
+
+def _is_check(item) -> bool:
+    """A test of the suite's own check module, parametrized with a target and a planned check."""
+    return hasattr(getattr(item, "function", None), "lrc_check") and isinstance(
+        _params(item).get("target"), TargetSpec) and isinstance(_params(item).get("plan"), Planned)
 
 
 def _placeholder(item) -> bool:
@@ -132,15 +137,15 @@ def pytest_collection_modifyitems(config, items):
     if placeholders:
         items[:] = [item for item in items if not _placeholder(item)]
         config.hook.pytest_deselected(items=placeholders)
-    if any(isinstance(_params(item).get("plan"), Planned) for item in items):
+    if any(_is_check(item) for item in items):
         # The tensors are tiny: intra-op threads only contend with the xdist workers
         # (Muon's matmuls ran 20x slower with 2 threads on a 2-core machine).
         torch.set_num_threads(1)
     from_file = config.stash[XFAILS]
     for item in items:
-        target, plan = _params(item).get("target"), _params(item).get("plan")
-        if not isinstance(target, TargetSpec) or not isinstance(plan, Planned):
+        if not _is_check(item):
             continue
+        target, plan = _params(item)["target"], _params(item)["plan"]
         reason = missing_capability(plan.check, target)
         if reason:
             item.add_marker(pytest.mark.skip(reason=reason))

@@ -12,8 +12,11 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from conformance.model.case import Case, Plan
+from conformance.model.optimizer import OptimizerSetup
 from conformance.spec import Capabilities, TargetSpec
 from conformance.targets.contrib import library_version, unavailable
+from conformance.targets.known import KnownFailure
 
 lrs = st.sampled_from([1e-3, 0.1]) | st.floats(1e-4, 1.0)
 
@@ -95,11 +98,28 @@ LAST_EPOCH = ("constructed with last_epoch=k-1 after loading the optimizer state
 NUMPY_LR = ("get_chebyshev_schedule's lr lambda returns numpy.float64, so the param-group lrs and "
             "_last_lr are numpy scalars that torch.load(weights_only=True) refuses "
             "(Unsupported global numpy._core.multiarray.scalar); no upstream issue found")
-KNOWN_FAILURES: dict[str, dict[str, str]] = {
-    **{name: {check: NO_STATE for check in STATEFUL_CHECKS}
+VERSION = "pytorch-optimizer 4.1.0"
+# The failing examples, as data (each check replays its own first; see targets/known.py).
+LINEAR = {"t_max": 4, "max_lr": 1e-3, "min_lr": 0.0, "init_lr": 0.0, "warmup_steps": 1}
+EXAMPLES = {
+    "LinearScheduler": LINEAR, "CosineScheduler": LINEAR, "PolyScheduler": {**LINEAR, "poly_order": 0.5},
+    "chebyshev": {"num_epochs": 1, "is_warmup": False},
+}
+
+
+def _known(name: str, check: str, reason: str, config: dict, epochs: int = 2) -> KnownFailure:
+    example = Case(OptimizerSetup("ASGD", (1.0,)), config, Plan(epochs, (1,)))
+    return KnownFailure(f"pytorch_optimizer.{name}", check, reason, versions=VERSION, example=example)
+
+
+KNOWN_FAILURES: dict[str, dict[str, KnownFailure]] = {
+    **{name: {check: _known(name, check, NO_STATE, EXAMPLES[name]) for check in STATEFUL_CHECKS}
        for name in ("LinearScheduler", "CosineScheduler", "PolyScheduler")},
-    "chebyshev": {check: NUMPY_LR for check in STATEFUL_CHECKS},
-    "CosineAnnealingWarmupRestarts": {"recipe.last_epoch": LAST_EPOCH},
+    "chebyshev": {check: _known("chebyshev", check, NUMPY_LR, EXAMPLES["chebyshev"]) for check in STATEFUL_CHECKS},
+    "CosineAnnealingWarmupRestarts": {"recipe.last_epoch": _known(
+        "CosineAnnealingWarmupRestarts", "recipe.last_epoch", LAST_EPOCH,
+        {"first_cycle_steps": 2, "cycle_mult": 1.0, "max_lr": 1e-3, "min_lr": 0.0, "warmup_steps": 0,
+         "gamma": 1.0})},
 }
 
 # name -> (attribute, config strategy, takes last_epoch)

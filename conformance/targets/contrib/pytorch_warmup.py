@@ -15,10 +15,13 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from conformance.adapters import Wrapped, wrapped
+from conformance.model.case import Case, Plan
+from conformance.model.optimizer import OptimizerSetup
 from conformance.spec import Capabilities, TargetSpec
 from conformance.strategies import schedulers as S
 from conformance.targets.builtins import BY_NAME, CLASSES as S_CLASSES
 from conformance.targets.contrib import library_version, unavailable
+from conformance.targets.known import KnownFailure
 
 
 @st.composite
@@ -56,9 +59,18 @@ def _boundaries(c) -> list:
 ALIASED = ("with a tensor lr, BaseWarmup.lrs aliases the param groups' lr tensors, which dampen() "
            "multiplies in place: state_dict() holds live tensors and load_state_dict() mutates "
            "the given state; no upstream issue found")
-ALIASED_CHECKS = {"serialization.delayed": ALIASED, "serialization.no_mutation": ALIASED,
-                  "serialization.load_twice": ALIASED}
-KNOWN_FAILURES: dict[str, dict[str, str]] = {"LinearWarmup": ALIASED_CHECKS, "ExponentialWarmup": ALIASED_CHECKS}
+# The failing example, as data: a tensor lr, a 5-step warmup, interrupted after one step.
+TENSOR_LR = Case(OptimizerSetup("ASGD", (1.0,), tensor_lr=True), {"warmup_period": 5, "scheduler": None},
+                 Plan(4, (1,)))
+
+
+def _aliased(name: str) -> dict:
+    return {check: KnownFailure(f"pytorch_warmup.{name}", check, ALIASED, versions="pytorch-warmup 0.2.0",
+                                example=TENSOR_LR)
+            for check in ("serialization.delayed", "serialization.no_mutation", "serialization.load_twice")}
+
+
+KNOWN_FAILURES: dict[str, dict] = {name: _aliased(name) for name in ("LinearWarmup", "ExponentialWarmup")}
 
 
 def _target(name, cls) -> TargetSpec:
