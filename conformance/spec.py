@@ -54,12 +54,21 @@ DEFAULT_ADAPTER = Adapter()
 
 @dataclass(frozen=True)
 class Capabilities:
-    """What a target supports; checks a target does not support are skipped."""
+    """What a target declares, and what it merely offers.
+
+    A declared recipe is a contract: `recipe.last_epoch` fails the run when a
+    target that declares `last_epoch_resume` does not resume with it. A recipe
+    the target only offers (its constructor takes `last_epoch`; any scheduler
+    can be fast-forwarded) is still tried, and the outcome is a result in the
+    recipe-safety table, not a failure. Checks a target neither declares nor
+    offers are skipped.
+    """
 
     metric_driven: bool = False
-    last_epoch_resume: bool = False  # accepts `last_epoch=k-1` to resume
-    fast_forward: bool = True  # replaying k scheduler steps reproduces the state
+    last_epoch_resume: bool = False  # declares: resumes with `last_epoch=k-1` (torch documents it)
+    fast_forward: bool = True  # declares: replaying k scheduler steps reproduces the state
     cycles_momentum: bool = False  # may write momentum / betas[0]
+    accepts_last_epoch: bool = False  # offers: its constructor takes `last_epoch`
 
 
 @dataclass(frozen=True)
