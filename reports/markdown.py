@@ -1,4 +1,5 @@
-"""report.md: the target x check matrix, the family tables, and every failure with its reproducer."""
+"""report.md: the per-target summary and problems first, then the target x check matrix, the family
+tables, and every failure with its reproducer."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 from collections import Counter
 from typing import Iterable
 
+from conformance.reports import problems
 from conformance.reports.tables import (
     MARK, describe_result, divergence_line, environment_lines, failures, family_table, headline, matrix,
 )
@@ -35,8 +37,14 @@ def markdown(report: dict, repro_prefix: str = "") -> str:
     if not report.get("complete"):
         lines += [f"> **This report is incomplete**: {report.get('incomplete_reason')}. "
                   f"{len(report.get('not_run', []))} collected tests did not run.", ""]
+    entries = problems.by_target(report)
+    lines += summary_md(entries)
+    lines += problems_md(entries, repro_prefix)
+
+    lines += ["## Run", ""]
     lines += [f"- {line}" for line in environment_lines(report)]
-    targets = ", ".join(f"{t['name']} ({t.get('source') or '?'})" for t in report.get("targets", []))
+    targets = ", ".join(f"{t['name']} ({t.get('source') or '?'})" for t in report.get("targets", [])
+                        if t.get("listed", True))
     lines += [f"- targets: {targets or '(none)'}"]
     for b in report.get("broken_targets", []):
         lines.append(f"- target that did not load: **{b['name']}**: {b['problem']}")
@@ -71,18 +79,21 @@ def markdown(report: dict, repro_prefix: str = "") -> str:
         lines.append("")
 
     bad = failures(report)
+    problem_of = _problem_ids(entries)
     lines += [f"## Failures ({len(bad)})", ""]
     if not bad:
         lines += ["None.", ""]
     for r in bad:
-        lines += _failure_md(r, repro_prefix)
+        lines += _failure_md(r, repro_prefix, problem_of.get(problems.record_id(r)))
     xfails = [r for r in report.get("records", []) if r["verdict"] == "xfail"]
     if xfails:
         lines += [f"## Known failures (xfail, {len(xfails)})", ""]
         for r in xfails:
             repro = (r.get("failure") or {}).get("reproducer")
             extra = f" · reproducer `{repro_prefix}{repro}`" if repro else ""
-            lines.append(f"- {r.get('target')} · `{r.get('check')}`: {r.get('reason', '')}{extra}")
+            pid = problem_of.get(problems.record_id(r))
+            tag = f" ({pid})" if pid else ""
+            lines.append(f"- {r.get('target')} · `{r.get('check')}`{tag}: {r.get('reason', '')}{extra}")
         lines.append("")
     xpasses = [r for r in report.get("records", []) if r["verdict"] == "xpass"]
     if xpasses:
@@ -104,9 +115,69 @@ def markdown(report: dict, repro_prefix: str = "") -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _failure_md(r: dict, repro_prefix: str) -> list[str]:
+def _problem_ids(entries: list[dict]) -> dict:
+    """record id -> its problem's id (P1, K2, ...), to tag the per-record sections."""
+    return {rid: p["id"] for e in entries for p in e["problems"] + e["known_problems"] for rid in p["records"]}
+
+
+def summary_md(entries: list[dict]) -> list[str]:
+    """The per-target summary: verdict, distinct problems, what to fix first."""
+    counts = Counter(e["verdict"] for e in entries)
+    parts = [f"{counts[v]} {v}" for v in (problems.FAILING, problems.KNOWN_ONLY, problems.OK) if counts.get(v)]
+    out = [f"## Targets ({len(entries)}: {', '.join(parts) or 'none'})", ""]
+    if not entries:
+        return out + ["No target reported.", ""]
+    rows = []
+    for e in problems.ordered(entries):
+        first = problems.fix_first(e)
+        if first is None:
+            fix = "—"
+        else:
+            known = "known " if first["id"].startswith("K") else ""
+            fix = (f"{known}{first['id']}: {problems.shorten(problems.problem_label(first), 160)} — breaks "
+                   f"{len(first['checks'])}: {problems.compact_checks(first['checks'], e['checks'], limit=4)}")
+        name = e["name"] if e["name"] != "-" else "(no target)"
+        verdict = f"**{e['verdict'].upper()}**" if e["verdict"] == problems.FAILING else e["verdict"]
+        if e["unexpected_passes"]:
+            verdict += f" ({e['unexpected_passes']} xpass)"
+        rows.append([f"{name}" + (f" ({e['source']})" if e.get("source") else ""), verdict,
+                     problems.problems_count(e), fix, problems.counts_line(e)])
+    out += _md_table(["target", "verdict", "problems", "fix first", "records"], rows)
+    return out + [""]
+
+
+def problems_md(entries: list[dict], repro_prefix: str) -> list[str]:
+    """Each target's problems (root causes), then its known problems, each with the checks it breaks."""
+    out = []
+    for title, field in (("Problems", "problems"), ("Known problems (xfail)", "known_problems")):
+        mine = [e for e in problems.ordered(entries) if e[field]]
+        if not mine:
+            continue
+        n = sum(len(e[field]) for e in mine)
+        records = sum(len(p["records"]) for e in mine for p in e[field])
+        out += [f"## {title}: {n} from {records} records", ""]
+        for e in mine:
+            out += [f"### {e['name']}", ""]
+            for p in e[field]:
+                out.append(f"- **{p['id']}** {_md_escape(problems.problem_label(p))}")
+                if p.get("reasons"):
+                    out.append(f"  - observed: `{problems.shorten(p['title'], 300)}`")
+                verdicts = ", ".join(f"{k} {v}" for k, v in p["verdicts"].items())
+                out.append(f"  - breaks {len(p['checks'])} checks ({verdicts}): "
+                           + ", ".join(f"`{c}`" for c in p["checks"]))
+                if p["example"].get("reproducer"):
+                    out.append(f"  - reproduce ({p['example']['check']}): "
+                               f"`python {repro_prefix}{p['example']['reproducer']}`")
+                if p.get("also_known_as"):
+                    out.append(f"  - the same root cause as known problem {p['also_known_as']}")
+            out.append("")
+    return out
+
+
+def _failure_md(r: dict, repro_prefix: str, problem_id: str | None = None) -> list[str]:
     failure = r.get("failure") or {}
-    out = [f"### {r.get('target')} · `{r.get('check')}` — {r['verdict']}", ""]
+    tag = f" ({problem_id})" if problem_id else ""
+    out = [f"### {r.get('target')} · `{r.get('check')}` — {r['verdict']}{tag}", ""]
     out.append(f"test `{r.get('id')}` · {r.get('examples', 0)} examples tried")
     out.append("")
     div = divergence_line(failure)

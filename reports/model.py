@@ -24,7 +24,11 @@ from typing import Any, Iterable, Optional
 
 from conformance.model.trajectory import Value
 
-SCHEMA_VERSION = "1.1"  # 1.1: typed family results (1.0 results are upgraded on read)
+SCHEMA_VERSION = "1.2"
+# 1.1: typed family results (1.0 results are upgraded on read)
+# 1.2: each targets[] entry has verdict, problems and known_problems (root causes, see problems.py);
+#      summary has problems, known_problems, failing_targets. 1.0 and 1.1 reports are read as they
+#      are: the problems are worked out from the records whenever a report is rendered.
 
 PASS, FAIL, ERROR, NONDETERMINISTIC = "pass", "fail", "error", "nondeterministic"
 XFAIL, XPASS, SKIP = "xfail", "xpass", "skip"

@@ -34,7 +34,7 @@ from hypothesis import settings
 import conformance
 from conformance.model.verdict import ConformanceFailure
 from conformance.plugin.hooks import BROKEN, OUTCOME, TARGETS, check_of
-from conformance.reports import capture, model, writers
+from conformance.reports import capture, model, problems, writers
 from conformance.reports.model import ERROR, FAIL, PASS, SKIP, XFAIL, XPASS
 
 PROPERTY = "lrc.report"
@@ -423,6 +423,7 @@ class Collector:
                 writers.write_all(report, self.report_dir)
                 self.written = os.path.join(self.report_dir, "report.html")
             else:
+                problems.annotate(report)
                 model.write_atomic(os.path.join(self.report_dir, "report.json"), model.dumps(report))
         except Exception as exc:  # noqa: BLE001 - never lose the test run to a report bug
             sys.stderr.write(f"lrc: could not write the report to {self.report_dir}: {exc!r}\n")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from conformance.model import results
-from conformance.reports import model
+from conformance.reports import model, problems
 from conformance.reports.model import BAD, show
 
 MARK = {
@@ -75,11 +75,26 @@ def result_is_bad(family: str, result) -> bool:
 
 
 def headline(report: dict) -> str:
+    """One line: how many problems (root causes) in how many targets, then the record counts."""
     s = report.get("summary") or model.summarize(report.get("records", []))
+    entries = problems.by_target(report)
     parts = [f"{n} {v}" for v, n in s["verdicts"].items() if n]
     state = "complete" if report.get("complete") else f"INCOMPLETE: {report.get('incomplete_reason')}"
-    verdict = "all checks passed" if s.get("ok") else f"{s.get('bad', 0)} failing"
+    n_problems = sum(len(e["problems"]) for e in entries)
+    n_known = sum(len(e["known_problems"]) for e in entries)
+    failing = sum(e["verdict"] == problems.FAILING for e in entries)
+    if s.get("ok"):
+        verdict = "all checks passed"
+    else:
+        verdict = f"{_n(n_problems, 'problem')} ({s.get('bad', 0)} failing records) in {failing} of " \
+                  f"{_n(len(entries), 'target')}"
+    if n_known:
+        verdict += f" · {_n(n_known, 'known problem')} ({s['verdicts'].get('xfail', 0)} xfail records)"
     return f"{verdict} · {s['total']} records ({', '.join(parts) or 'none'}) · run {state}"
+
+
+def _n(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def environment_lines(report: dict) -> list[str]:

@@ -1,4 +1,5 @@
-"""Writers: report.json, report.md, report.html and the reproducers, all written atomically."""
+"""Writers: report.json (with each target's problems), report.md, report.html and the reproducers, all
+written atomically."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import glob
 import os
 from collections import Counter
 
-from conformance.reports import html, model, reproducers
+from conformance.reports import html, model, problems, reproducers
 from conformance.reports.markdown import markdown
 from conformance.reports.model import HAS_CASE
 
@@ -45,6 +46,7 @@ def write_all(report: dict, directory: str, stem: str = "report") -> dict:
     """Write reproducers, <stem>.json, <stem>.md and <stem>.html into `directory`."""
     os.makedirs(directory, exist_ok=True)
     write_reproducers(report, directory)
+    problems.annotate(report)  # after the reproducers: each problem names its example's script
     model.write_atomic(os.path.join(directory, stem + ".json"), model.dumps(report))
     prefix = os.path.relpath(directory)
     prefix = "" if prefix == "." else prefix.replace(os.sep, "/") + "/"

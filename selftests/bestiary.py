@@ -105,6 +105,27 @@ class NeedsUnsafeUnpickling(StepDecay):
         return {**super().state_dict(), "phase": Phase(self.t)}
 
 
+class UnsafeAndOffByOne(NeedsUnsafeUnpickling):
+    """Two root causes: a custom class in its state, and a resume one step ahead of the checkpoint."""
+
+    def load_state_dict(self, state):
+        super().load_state_dict(state)
+        self.t += 1
+
+
+class NoStateDict:
+    """Has no state_dict() at all: a checkpoint cannot hold it, and a resume restarts the schedule."""
+
+    def __init__(self, optimizer, every=3, gamma=0.5):
+        self.optimizer, self.every, self.gamma, self.t = optimizer, every, gamma, 0
+        self.base_lrs = [group["lr"] for group in optimizer.param_groups]
+
+    def step(self):
+        self.t += 1
+        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
+            group["lr"] = base * self.gamma ** (self.t // self.every)
+
+
 _built = itertools.count()
 
 
@@ -259,6 +280,8 @@ EXPECTED = {
     "ConstructorArgsWin": ("test_resume_canonical", "fail"),
     "UnsavedRng": ("test_resume_canonical", "fail"),
     "NeedsUnsafeUnpickling": ("test_serialization_weights_only", "fail"),
+    "UnsafeAndOffByOne": ("test_resume_canonical", "fail"),
+    "NoStateDict": ("test_serialization_weights_only", "error"),
     "GlobalCounter": ("test_determinism", "nondeterministic"),
     "CountsGetLastLr": ("test_resume_canonical", "fail"),
     "MomentumNotRestored": ("test_resume_canonical", "fail"),

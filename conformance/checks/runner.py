@@ -9,16 +9,17 @@ Every verdict, passing or not, goes to `observe` first.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable, Optional
 
 from hypothesis import currently_in_test_context, event, given, reject, strategies as st
 from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 
 from conformance.checks.budget import check_settings, examples
-from conformance.checks.table import Planned
+from conformance.checks.table import Planned, result_only
 from conformance.harness.errors import Rejected
 from conformance.model.case import Case
-from conformance.model.verdict import ERROR, ConformanceFailure, Verdict
+from conformance.model.verdict import ERROR, FAIL, PASS, ConformanceFailure, Verdict
 from conformance.spec import TargetSpec
 from conformance.targets.known import KnownFailure
 
@@ -52,6 +53,23 @@ def database_key(target: TargetSpec, plan: Planned) -> str:
     return f"{target.source or target.name}/{target.name}/{plan.id}"
 
 
+def judged(plan: Planned, target: TargetSpec, verdict: Verdict) -> Verdict:
+    """The verdict as it counts: a recipe the target offers but doesn't declare is a result.
+
+    Its failure (a divergence, or a raise) passes the check, and is kept as
+    the target's result in the recipe-safety table, not held against it.
+    """
+    if verdict.ok or verdict.status not in (FAIL, ERROR) or not result_only(plan.check, target):
+        return verdict
+    undeclared = ", ".join(plan.check.requires)
+    result = verdict.result
+    if result is not None and hasattr(result, "supported"):
+        result = replace(result, supported=False)
+    return replace(verdict, status=PASS, result=result,
+                   message=f"{target.name} offers but does not declare {undeclared}, so this is a result, "
+                   f"not a failure: {verdict.message}".rstrip(": "))
+
+
 def hypothesis_test(plan: Planned, target: TargetSpec, key: str, known_failure: bool = False,
                     observe: Optional[Observer] = None) -> Callable[[], None]:
     """A zero-argument callable that runs `plan` on `target` and raises on a bad verdict."""
@@ -70,7 +88,7 @@ def hypothesis_test(plan: Planned, target: TargetSpec, key: str, known_failure: 
     def examples_of(data):
         drawn = data.draw(check.strategy(target, plan.variant), label="case")
         try:
-            verdict = check.run(target, drawn, plan.id)
+            verdict = judged(plan, target, check.run(target, drawn, plan.id))
         except Rejected as exc:
             refused.append(str(exc))
             event("case refused by the target")

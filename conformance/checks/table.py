@@ -25,9 +25,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from hypothesis import strategies as st
+from hypothesis import find, settings, strategies as st
 
 from conformance.checks import mismatch, placement, recipes, serialization
+from conformance.harness.live import fresh
 from conformance.harness.oracle import check_determinism, check_resume
 from conformance.model.case import MEDIA_NAMES
 from conformance.strategies.cases import cases, mismatch_cases
@@ -53,6 +54,10 @@ class Check:
     # What this check draws, made from a known failure's example `Case` (None: the
     # example must be the drawn value itself, e.g. a case with its change).
     from_case: Optional[Callable[[Any], Any]] = lambda case: case
+    # When the target does not declare `requires` but offers it: the check still runs,
+    # and its outcome is a result, not a failure (see `Capabilities`).
+    offered: Optional[Callable[[Any], bool]] = None
+    needs_state: bool = True  # resumes through state_dict() / load_state_dict()
 
     @property
     def test_name(self) -> str:
@@ -77,10 +82,14 @@ def _delayed_cases(target, variant):
     return st.tuples(cases(target, (1, 2)), delay)
 
 
-def _supported(name: str, budget: float, requires: tuple = ()) -> Check:
+def _supported(name: str, budget: float, requires: tuple = (), offered=None) -> Check:
     return Check(f"recipe.{name}", lambda t, case, cid: recipes.check_recipe(t, case, name), _cases(),
                  RECIPE_SUPPORT if requires else CONTRACT, budget, requires,
-                 doc=f"the {name} recipe reproduces the run")
+                 doc=f"the {name} recipe reproduces the run", offered=offered, needs_state=name == "canonical")
+
+
+def _accepts_last_epoch(caps) -> bool:
+    return caps.accepts_last_epoch
 
 
 def _recipe_pitfall(name: str) -> Check:
@@ -99,7 +108,8 @@ def _loop(name: str) -> Check:
 def _loop_pitfall(name: str, strategy) -> Check:
     return Check(f"placement.{name}", lambda t, space, n, cid: placement.search_pitfall(t, name, space, n),
                  lambda t, v: strategy(t), PITFALL, 0.25, search=True,
-                 doc=f"pitfall: {name} changes what the optimizer sees (or is harmless here)")
+                 doc=f"pitfall: {name} changes what the optimizer sees (or is harmless here)",
+                 needs_state=name == "restarted_epoch")  # the others run uninterrupted
 
 
 def _serialization(name: str, fn, media=st.just("file")) -> Check:
@@ -108,7 +118,7 @@ def _serialization(name: str, fn, media=st.just("file")) -> Check:
 
 CHECKS: list[Check] = [
     Check("determinism", lambda t, case, cid: check_determinism(t, case), _cases(),
-          doc="two uninterrupted runs agree"),
+          doc="two uninterrupted runs agree", needs_state=False),
     Check("resume.canonical", lambda t, case, cid: check_resume(t, case, "resume.canonical"), _cases((1, 1)),
           doc="one interruption, through a file, reproduces the run"),
     Check("resume.multi", lambda t, case, cid: check_resume(t, case, "resume.multi"), _cases((2, 4)),
@@ -116,12 +126,13 @@ CHECKS: list[Check] = [
     Check("resume.edge", lambda t, case, cid: check_resume(t, case, cid),
           lambda t, case: st.just(case), variants=_pinned, doc="pinned edge cases resume exactly"),
     _supported("canonical", 0.25),
-    _supported("last_epoch", 0.5, ("last_epoch_resume",)),
-    _supported("fast_forward", 0.5, ("fast_forward",)),
+    _supported("last_epoch", 0.5, ("last_epoch_resume",), offered=_accepts_last_epoch),
+    _supported("fast_forward", 0.5, ("fast_forward",), offered=lambda caps: True),
     *[_recipe_pitfall(name) for name in recipes.SEARCH_PITFALLS],
     Check("recipe.last_epoch_without_optimizer",
           lambda t, case, cid: recipes.check_last_epoch_without_optimizer(t, case), _cases(), PITFALL, 0.25,
-          ("last_epoch_resume",), doc="last_epoch on a fresh optimizer raises torch's KeyError or resumes"),
+          ("last_epoch_resume",), doc="last_epoch on a fresh optimizer raises torch's KeyError or resumes",
+          offered=_accepts_last_epoch, needs_state=False),
     Check("mismatch", lambda t, drawn, cid: mismatch.classify(t, *drawn),
           lambda t, v: mismatch_cases(t, v, max_epochs=MISMATCH_EPOCHS), CONTRACT, 0.25,
           variants=_mismatch_params, doc="a changed constructor value is followed or refused, never mixed",
@@ -131,7 +142,8 @@ CHECKS: list[Check] = [
     _loop_pitfall("restarted_epoch", mid_epoch_cases),
     _loop_pitfall("sched_first_order", sched_first_cases),
     Check("serialization.weights_only", lambda t, case, cid: serialization.check_weights_only(t, case),
-          _cases((1, 2)), doc="the state survives torch.load(weights_only=True)"),
+          _cases((1, 2)), doc="the state survives torch.load(weights_only=True)",
+          needs_state=False),  # the one check that reports a missing or unloadable state
     _serialization("no_mutation", serialization.check_no_mutation, st.sampled_from(MEDIA_NAMES)),
     _serialization("load_twice", serialization.check_load_twice, st.sampled_from(MEDIA_NAMES)),
     Check("serialization.delayed", lambda t, drawn, cid: serialization.check_delayed(t, *drawn),
@@ -164,9 +176,59 @@ def planned(target) -> list[Planned]:
     return out
 
 
+def _undeclared(check: Check, target) -> Optional[str]:
+    return next((cap for cap in check.requires if not getattr(target.capabilities, cap)), None)
+
+
 def missing_capability(check: Check, target) -> Optional[str]:
-    """Why `target` skips `check`, or None."""
-    for cap in check.requires:
-        if not getattr(target.capabilities, cap):
-            return f"{target.name} does not declare {cap}"
+    """Why `target` skips `check`, or None.
+
+    Skipped: a check that needs what the target neither declares nor offers,
+    and a check that resumes through state the target cannot give (no
+    state_dict): `serialization.weights_only` is then the one red check.
+    """
+    if check.needs_state:
+        why = missing_state(target)
+        if why:
+            return (f"{target.name} cannot be checkpointed ({why}), so this check cannot judge its resume; "
+                    "serialization.weights_only reports it")
+    cap = _undeclared(check, target)
+    if cap is None or result_only(check, target):
+        return None
+    return f"{target.name} does not declare {cap}"
+
+
+_STATE: dict = {}
+
+
+def missing_state(target) -> Optional[str]:
+    """Why `target` has no usable state_dict()/load_state_dict() (probed once), or None."""
+    key = (target.name, target.source)
+    if key not in _STATE:
+        _STATE[key] = _probe_state(target)
+    return _STATE[key]
+
+
+def _probe_state(target) -> Optional[str]:
+    try:
+        case = find(cases(target), lambda c: True, settings=settings(database=None, max_examples=20))
+        scheduler = fresh(target, case).scheduler
+    except Exception:  # noqa: BLE001 - a target that can't even be built is reported by the checks
+        return None
+    for method, call in (("state_dict", lambda: target.adapter.state_dict(scheduler)),
+                         ("load_state_dict", lambda: target.adapter.load_state_dict(
+                             fresh(target, case).scheduler, target.adapter.state_dict(scheduler)))):
+        try:
+            call()
+        except AttributeError as exc:
+            if method in str(exc):
+                return f"it has no {method}()"
+        except Exception:  # noqa: BLE001 - it has the method; the checks judge what it does
+            return None
     return None
+
+
+def result_only(check: Check, target) -> bool:
+    """True when `target` offers what `check` needs without declaring it: a result, not a contract."""
+    return _undeclared(check, target) is not None and check.offered is not None and check.offered(
+        target.capabilities)

@@ -55,10 +55,15 @@ def fresh(target: TargetSpec, case: Case, config: Optional[Mapping] = None) -> L
     return session
 
 
-def checkpoint(target: TargetSpec, session: LiveObjects, position: dict) -> dict:
-    """What a training script saves: model, optimizer, scheduler, scaler, loop position."""
-    with calling("state_dict"):
-        sched_state = target.adapter.state_dict(session.scheduler)
+def checkpoint(target: TargetSpec, session: LiveObjects, position: dict, scheduler_state: bool = True) -> dict:
+    """What a training script saves: model, optimizer, scheduler, scaler, loop position.
+
+    `scheduler_state=False` leaves the scheduler out (a recipe that never reads it).
+    """
+    sched_state = None
+    if scheduler_state:
+        with calling("state_dict"):
+            sched_state = target.adapter.state_dict(session.scheduler)
     ckpt = {
         "model": [p.detach().clone() for p in session.params],
         "optimizer": session.optimizer.state_dict(),

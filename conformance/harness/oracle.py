@@ -27,6 +27,9 @@ FIX_HINTS = {
 
 def error_verdict(target: TargetSpec, check: str, case: Case, exc: TargetError) -> Verdict:
     hint = FIX_HINTS.get(exc.phase, "")
+    if isinstance(exc.exc, AttributeError) and exc.phase in str(exc.exc):
+        hint = (f"the target has no {exc.phase}(), so a checkpoint cannot hold its state: implement "
+                "state_dict() and load_state_dict()")
     message = f"{target.name} raised in {exc.phase}(): {type(exc.exc).__name__}: {exc.exc}"
     if hint:
         message += f"\n  what to fix: {hint}"
@@ -111,6 +114,9 @@ def nondeterminism(target: TargetSpec, case: Case, check: str, first: RunResult)
 def compare(target, case, check, expected: RunResult, actual: RunResult, what: str) -> Verdict:
     div = first_divergence(expected.records, actual.records)
     details = {"expected": expected.records, "actual": actual.records}
+    if actual.notes:
+        details["medium"] = actual.notes
+        what += "".join(f"\n  note: {note}" for note in actual.notes)
     if div is None:
         return Verdict(target.name, check, PASS, case, details=details)
     return Verdict(target.name, check, FAIL, case, div, message=what, details=details)

@@ -99,3 +99,7 @@ PITFALLS = {
     "extra_step": extra_step,
     "last_epoch_without_optimizer": last_epoch_without_optimizer,
 }
+
+# Recipes that never read the scheduler's state: their checkpoints leave it out, so a
+# scheduler without state_dict() (or with state weights_only refuses) is judged on them.
+WITHOUT_SCHEDULER_STATE = frozenset({last_epoch, fast_forward, optimizer_only, last_epoch_without_optimizer})

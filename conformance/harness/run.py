@@ -12,7 +12,7 @@ import torch
 from conformance.model.case import Case
 from conformance.harness.errors import Rejected, TargetError, calling
 from conformance.harness.media import THROUGH
-from conformance.harness.recipes import canonical
+from conformance.harness.recipes import WITHOUT_SCHEDULER_STATE, canonical
 from conformance.model.optimizer import SEED
 from conformance.harness.live import LiveObjects, checkpoint, fresh
 from conformance.spec import TargetSpec
@@ -24,6 +24,7 @@ class RunResult:
     records: list
     warnings: list = field(default_factory=list)
     checkpoints: list = field(default_factory=list)  # what each resume was given
+    notes: list = field(default_factory=list)  # how checkpoints travelled, when not as asked
 
 
 def _set_grads(session: LiveObjects, step: int, skip: bool) -> None:
@@ -98,10 +99,12 @@ def run(
         for i, iteration in enumerate(case.loop.iterations(plan.epochs)):
             if i in stops:
                 position = {"iteration": i, "sched_steps": sched_steps, "opt_steps": opt_steps}
-                ckpt = checkpoint(target, session, position)
+                ckpt = checkpoint(target, session, position, recipe not in WITHOUT_SCHEDULER_STATE)
                 if on_checkpoint is not None:
                     ckpt = on_checkpoint(session, ckpt)
-                ckpt = carry(ckpt)
+                ckpt, note = carry(ckpt)
+                if note and note not in result.notes:
+                    result.notes.append(note)
                 result.checkpoints.append(ckpt)
                 recorder.detach()
                 session = recipe(target, case, ckpt)

@@ -38,6 +38,9 @@ def difference(a: Any, b: Any, path: str = "state") -> Optional[str]:
         return None
     if type(a) is not type(b) and not (isinstance(a, (int, float)) and isinstance(b, (int, float))):
         return f"{path}: {a!r} ({type(a).__name__}) became {b!r} ({type(b).__name__})"
+    if type(a) is type(b) and type(a).__eq__ is object.__eq__ and hasattr(a, "__dict__"):
+        # A plain object compares by identity; a copy of it is still the same state.
+        return difference(vars(a), vars(b), f"{path}.__dict__")
     try:
         equal = bool(a == b)
     except Exception:  # noqa: BLE001 - objects without a usable ==

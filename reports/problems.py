@@ -1,0 +1,328 @@
+"""Root causes: the failing records of a target grouped into problems.
+
+One bug usually breaks many checks. A scheduler whose `state_dict` holds a numpy
+scalar fails every check that takes a checkpoint with the same
+`UnpicklingError`; a scheduler that forgets a counter diverges at the same step
+in every resume check. The report counts such a bug once, as a *problem* that
+lists the checks it breaks, so a maintainer reads "2 problems", not "57 failures".
+
+Records are grouped per target by a normalized key, first match wins:
+
+1. **divergence**: the record's `failure.divergence` (step, param group, field,
+   expected and actual value, numbers to 8 significant digits, dtypes kept);
+2. **error**: the exception in the message (the last line of a traceback, or
+   the first `SomeError: text` in the explanation): its type and the first line
+   of its text, with addresses and numbers normalized;
+3. **message**: the first line of the explanation, numbers normalized.
+
+Failing records (fail, error, nondeterministic) make `problems`; known failures
+(xfail) make `known_problems`, where records that carry the same registered
+reason are also one problem (the reason is a person's statement of the root
+cause). `annotate` writes both into each `report["targets"]` entry, with the
+target's verdict: ok, failing, or known failures only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Iterable, Optional
+
+from conformance.reports import model
+from conformance.reports.model import BAD, SKIP, XFAIL, XPASS, show
+
+OK, FAILING, KNOWN_ONLY = "ok", "failing", "known failures only"
+
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+ADDRESS = re.compile(r"\b0x[0-9a-fA-F]+\b")
+NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w])")
+EXC_NAME = r"(?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Exit|Interrupt|Timeout|Warning)"
+EXC_LINE = re.compile(rf"^(?:E\s+)?({EXC_NAME})(?::\s?(.*))?$")  # a traceback's last line
+EXC_INLINE = re.compile(rf"(?:^|(?<=[\s(\[:'\"]))({EXC_NAME})(?:(?::\s(.*))|$)")  # "... raised KeyError: 'x'"
+CASE_LINE = re.compile(r"^\s+(config|optimizer|loop|plan|metrics):\s")
+HEADER = re.compile(r"^\[\w+\] target .*, check ")
+REPLAYED = "the registered example of this known failure, replayed:"
+DETAILS = (re.compile(r"Unsupported global: GLOBAL [\w.]+"),)  # what an error's first line leaves out
+
+
+# --------------------------------------------------------------------------- keys
+
+
+def _clean(text: str) -> str:
+    return ANSI.sub("", str(text or ""))
+
+
+def normalize(text: str) -> str:
+    """`text` with addresses, numbers and runs of spaces made uniform (a grouping key, not for display)."""
+    text = ADDRESS.sub("0x?", _clean(text))
+    text = NUMBER.sub("N", text)
+    return " ".join(text.split())
+
+
+def _explanation(message: str) -> list[str]:
+    """The message's own lines: without the header, the known failure's replayed reason and the case."""
+    lines = _clean(message).splitlines()
+    return [ln for ln in lines if ln.strip() and not HEADER.match(ln) and not ln.startswith(REPLAYED)
+            and not CASE_LINE.match(ln)]
+
+
+def exception_of(message: str) -> Optional[tuple[str, str]]:
+    """(type, first line of its text) of the exception a message reports, if it reports one.
+
+    The last traceback's exception line wins; without a traceback, the first `SomeError: text`
+    in the explanation (e.g. "X raised in state_dict(): AttributeError: ...").
+    """
+    lines = _explanation(message)
+    found = None
+    for i, line in enumerate(lines):
+        if not line.startswith("Traceback (most recent call last)"):
+            continue
+        for after in lines[i + 1:]:
+            if after[:1].isspace():
+                continue
+            m = EXC_LINE.match(after.strip())
+            if m:
+                found = (m.group(1), (m.group(2) or "").strip())
+            break
+    if found:
+        return found
+    for line in lines:
+        if line.lstrip().startswith(("what to fix:", "File ")):
+            continue
+        m = EXC_INLINE.search(line)
+        if m:
+            return m.group(1), (m.group(2) or "").strip()
+    return None
+
+
+def _details(message: str) -> list[str]:
+    text = _clean(message)
+    return [m.group(0) for pattern in DETAILS for m in pattern.finditer(text)]
+
+
+def _value(x) -> str:
+    if isinstance(x, dict) and "tensor" in x:
+        inner = x["tensor"]
+        return f"{_value(inner)}:{x.get('dtype')}" + ("" if x.get("device") in (None, "cpu") else f"@{x['device']}")
+    if isinstance(x, float):
+        return format(x, ".8g")
+    if isinstance(x, list):
+        return "[" + ",".join(_value(v) for v in x) + "]"
+    return repr(x)
+
+
+def divergence_title(d: dict) -> str:
+    where = f"optimizer step {d.get('step')}" + ("" if d.get("group") is None else f", param group {d['group']}")
+    return f"first divergence at {where}, field '{d.get('field')}': " \
+           f"expected {show(d.get('expected'))}, got {show(d.get('actual'))}"
+
+
+def _first_line(message: str) -> str:
+    lines = _explanation(message)
+    return lines[0].strip() if lines else ""
+
+
+def key_of(record: dict) -> tuple[str, str, str]:
+    """(kind, key, title) of a failing record: what it is grouped on, and the problem's one-line message."""
+    failure = record.get("failure") or {}
+    message = record.get("message") or ""
+    d = failure.get("divergence")
+    if isinstance(d, dict) and "step" in d:
+        key = "|".join(str(x) for x in (d.get("step"), d.get("group"), d.get("field"),
+                                        _value(d.get("expected")), _value(d.get("actual"))))
+        return "divergence", "divergence|" + key, divergence_title(d)
+    exc = exception_of(message)
+    if exc:
+        name, text = exc
+        short = text.split(". ")[0].rstrip(".") + " …" if len(text) > 120 and ". " in text else text
+        return "error", f"error|{name}|{normalize(text)}", f"{name}: {short}" if short else name
+    line = _first_line(message) or f"{record.get('verdict')} without a message"
+    return "message", "message|" + normalize(line), line
+
+
+# --------------------------------------------------------------------------- grouping
+
+
+def record_id(record: dict) -> str:
+    return record.get("id") or "::".join(model.record_key(record))
+
+
+def _problem(kind: str, key: str, title: str, records: list[dict], known: bool) -> dict:
+    checks = sorted({model.record_key(r)[1] for r in records})
+    details: list[str] = []
+    for r in records:
+        for detail in _details(r.get("message") or ""):
+            if detail not in details and detail not in title:
+                details.append(detail)
+    if details:
+        title = f"{title} {' · '.join(details)}"
+    example = next((r for r in records if (r.get("failure") or {}).get("reproducer")), records[0])
+    out = {
+        "kind": kind,
+        "key": key,
+        "title": title,
+        "checks": checks,
+        "verdicts": dict(Counter(r["verdict"] for r in records)),
+        "records": [record_id(r) for r in records],
+        "example": {"id": example.get("id"), "check": model.record_key(example)[1],
+                    "reproducer": (example.get("failure") or {}).get("reproducer")},
+    }
+    if known:
+        reasons = sorted({r.get("reason") or "" for r in records} - {""})
+        out["reasons"] = reasons
+    return out
+
+
+def group(records: Iterable[dict], known: bool = False) -> list[dict]:
+    """The problems behind `records` (one target's), most checks first."""
+    by_key: dict[str, list] = {}
+    for r in records:
+        kind, key, title = key_of(r)
+        entry = by_key.setdefault(key, [kind, key, title, []])
+        entry[3].append(r)
+    groups = list(by_key.values())
+    if known:  # a registered reason names the root cause: records sharing it are one known problem
+        groups = _merge_by_reason(groups)
+    problems = [_problem(kind, key, title, sorted(recs, key=lambda r: model.record_key(r)[1]), known)
+                for kind, key, title, recs in groups]
+    problems.sort(key=lambda p: (-len(p["checks"]), p["checks"][0] if p["checks"] else "", p["title"]))
+    return problems
+
+
+def _merge_by_reason(groups: list[list]) -> list[list]:
+    merged: list[list] = []
+    owner: dict[str, list] = {}
+    for g in groups:
+        reasons = {r.get("reason") for r in g[3]} - {None, ""}
+        into = next((owner[reason] for reason in reasons if reason in owner), None)
+        if into is None:
+            into = [g[0], g[1], g[2], []]
+            merged.append(into)
+        elif len(g[3]) > len(into[3]):  # the larger group names the merged one
+            into[0], into[1], into[2] = g[0], g[1], g[2]
+        into[3].extend(g[3])
+        for reason in reasons:
+            owner.setdefault(reason, into)
+    return merged
+
+
+def verdict_of(bad: int, xfails: int) -> str:
+    return FAILING if bad else (KNOWN_ONLY if xfails else OK)
+
+
+def by_target(report: dict) -> list[dict]:
+    """One entry per target: name, source, verdict, counts, problems and known problems (numbered P1.., K1..)."""
+    records = report.get("records", [])
+    sources = {t["name"]: t.get("source") for t in report.get("targets", []) if isinstance(t, dict)}
+    names = model.targets_of(report)
+    if any(not r.get("target") for r in records):
+        names.append("-")
+    out = []
+    for name in names:
+        mine = [r for r in records if (r.get("target") or "-") == name]
+        bad = [r for r in mine if r["verdict"] in BAD]
+        xfails = [r for r in mine if r["verdict"] == XFAIL]
+        problems, known = group(bad), group(xfails, known=True)
+        for i, p in enumerate(problems, 1):
+            p["id"] = f"P{i}"
+        for i, p in enumerate(known, 1):
+            p["id"] = f"K{i}"
+        known_keys = {k["key"]: k["id"] for k in known}
+        for p in problems:
+            if p["key"] in known_keys:
+                p["also_known_as"] = known_keys[p["key"]]
+        counts = Counter(r["verdict"] for r in mine)
+        out.append({
+            "name": name,
+            "source": sources.get(name),
+            "verdict": verdict_of(len(bad), len(xfails)),
+            "counts": {v: counts[v] for v in model.VERDICTS if counts.get(v)},
+            "checks": sorted({model.record_key(r)[1] for r in mine if r["verdict"] != SKIP}),
+            "failing_checks": sorted({model.record_key(r)[1] for r in bad}),
+            "unexpected_passes": counts.get(XPASS, 0),
+            "problems": problems,
+            "known_problems": known,
+        })
+    return out
+
+
+def ordered(entries: list[dict]) -> list[dict]:
+    """Failing targets first, then those with known failures only, then the clean ones; run order within."""
+    rank = {FAILING: 0, KNOWN_ONLY: 1, OK: 2}
+    return sorted(entries, key=lambda e: rank.get(e["verdict"], 3))
+
+
+def annotate(report: dict) -> dict:
+    """Write each target's verdict, problems and known problems into `report["targets"]` (schema 1.2)."""
+    entries = by_target(report)
+    targets = [t if isinstance(t, dict) else {"name": t} for t in report.get("targets", [])]
+    index = {t["name"]: t for t in targets}
+    for e in entries:
+        t = index.get(e["name"])
+        if t is None:  # a target seen only in records (merged or hand-made reports)
+            t = {"name": e["name"], "source": e["source"], "listed": False}
+            targets.append(t)
+            index[e["name"]] = t
+        t.update(verdict=e["verdict"], problems=e["problems"], known_problems=e["known_problems"])
+    report["targets"] = targets
+    summary = report.setdefault("summary", model.summarize(report.get("records", [])))
+    summary["problems"] = sum(len(e["problems"]) for e in entries)
+    summary["known_problems"] = sum(len(e["known_problems"]) for e in entries)
+    summary["failing_targets"] = sum(e["verdict"] == FAILING for e in entries)
+    report["schema_version"] = model.SCHEMA_VERSION
+    return report
+
+
+# --------------------------------------------------------------------------- display helpers
+
+
+def compact_checks(checks: list[str], ran: Iterable[str] = (), limit: int = 0) -> str:
+    """`checks` short: `recipe.* (9)` when every check of the family that ran is in it, else
+    `placement.{amp, per_step}`; with `limit`, at most that many families, then `+N more`."""
+    ran = set(ran) | set(checks)
+    families: dict[str, list] = {}
+    for c in sorted(checks):
+        families.setdefault(c.split(".", 1)[0] if "." in c else c, []).append(c)
+    items = []
+    for fam, members in families.items():
+        if members == [fam]:
+            items.append(fam)
+            continue
+        everyone = sorted(c for c in ran if c.startswith(fam + "."))
+        if len(members) > 2 and members == everyone:
+            items.append(f"{fam}.* ({len(members)})")
+        elif len(members) > 1:
+            items.append(fam + ".{" + ", ".join(m[len(fam) + 1:] for m in members) + "}")
+        else:
+            items += members
+    if limit and len(items) > limit:
+        return ", ".join(items[:limit]) + f", +{len(items) - limit} more"
+    return ", ".join(items)
+
+
+def shorten(text: str, width: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def fix_first(entry: dict) -> Optional[dict]:
+    """The problem to fix first: the one breaking the most checks (known problems when nothing else fails)."""
+    if entry["problems"]:
+        return entry["problems"][0]
+    return entry["known_problems"][0] if entry["known_problems"] else None
+
+
+def problem_label(problem: dict) -> str:
+    """A known problem is named by its registered reason; any other by what was observed."""
+    reasons = problem.get("reasons") or []
+    return reasons[0] if len(reasons) == 1 else problem["title"]
+
+
+def problems_count(entry: dict) -> str:
+    n, k = len(entry["problems"]), len(entry["known_problems"])
+    text = f"{n} problem{'s' if n != 1 else ''}" if n else "0"
+    return text + (f" (+{k} known)" if k else "")
+
+
+def counts_line(entry: dict) -> str:
+    return ", ".join(f"{n} {v}" for v, n in entry["counts"].items()) or "no records"

@@ -1,0 +1,60 @@
+"""One root cause, one red check: a refused or missing state can't hide a resume bug.
+
+- `UnsafeAndOffByOne` keeps a custom class in its state (weights_only refuses
+  it) *and* resumes one step ahead. `serialization.weights_only` fails for the
+  first; the resume checks go on through the trusted medium and fail for the
+  second, saying how the checkpoint travelled.
+- `NeedsUnsafeUnpickling` has only the first problem: its resume checks pass.
+- `NoStateDict` cannot be checkpointed: `serialization.weights_only` says so,
+  with the fix; the checks that need its state are skipped, naming why, and
+  the rest (determinism, the last_epoch-free recipes) still run.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from selftests.runner import run_suite
+
+FILES = ["conformance/tests/test_targets.py", "conformance/tests/test_checks.py"]
+NAMES = ("UnsafeAndOffByOne", "NeedsUnsafeUnpickling", "NoStateDict")
+
+
+@pytest.fixture(scope="session")
+def root_causes_run(shared_dir):
+    targets = [f"--target=selftests.bestiary:{name}" for name in NAMES]
+    return run_suite(shared_dir, "root_causes", [*targets, "--lrc-timeout=0", *FILES])
+
+
+def _tests(run, name):
+    return {t.split("[")[0]: s for t, s in run["tests"].items() if t.endswith(f"[{name}]")}
+
+
+def test_unsafe_state_and_resume_bug_are_both_reported(root_causes_run):
+    tests = _tests(root_causes_run, "UnsafeAndOffByOne")
+    status, message = tests["test_serialization_weights_only"]
+    assert status == "failed" and "needs unsafe unpickling" in message, message
+    status, message = tests["test_resume_canonical"]
+    assert status == "failed", message
+    assert "first divergence at optimizer step" in message and "trusted medium" in message, message
+    assert "needs unsafe unpickling" not in message  # the resume failure is the logic's, not the pickle's
+
+
+def test_unsafe_state_alone_fails_one_check(root_causes_run):
+    tests = _tests(root_causes_run, "NeedsUnsafeUnpickling")
+    failed = sorted(t for t, (s, _) in tests.items() if s == "failed")
+    assert failed == ["test_serialization_weights_only"], failed
+    assert tests["test_resume_canonical"][0] == "passed"
+    assert tests["test_resume_multi"][0] == "passed"
+
+
+def test_missing_state_dict_is_one_red_check_and_the_rest_report_what_they_can(root_causes_run):
+    tests = _tests(root_causes_run, "NoStateDict")
+    status, message = tests["test_serialization_weights_only"]
+    assert status == "failed" and "[error]" in message and "implement state_dict() and load_state_dict()" in message
+    red = sorted(t for t, (s, _) in tests.items() if s in ("failed", "error"))
+    assert red == ["test_serialization_weights_only"], red
+    status, message = tests["test_resume_canonical"]
+    assert status == "skipped" and "cannot be checkpointed (it has no state_dict())" in message, message
+    assert tests["test_determinism"][0] == "passed"
+    assert tests["test_recipe_fast_forward"][0] == "passed"  # replaying k steps needs no state
