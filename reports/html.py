@@ -1,4 +1,8 @@
-"""report.html: one self-contained page (inline CSS, plots as base64 PNG, no scripts)."""
+"""report.html: one self-contained page (inline CSS, plots as base64 PNG, no scripts).
+
+It leads with one row per target (verdict, distinct problems, what to fix first) that reads at
+1280 px without scrolling sideways; the wide target x check matrix scrolls in its own box below.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import base64
 import html
 from collections import Counter
 
-from conformance.reports import plots
+from conformance.reports import plots, problems
 from conformance.reports.model import show
 from conformance.reports.tables import (
     MARK, describe_result, divergence_line, environment_lines, failures, family_table,
@@ -26,6 +30,14 @@ pre{background:#f6f8fa;padding:.7em;overflow:auto;font-size:12px;border-radius:4
 code{background:#f6f8fa;padding:0 3px;border-radius:3px}
 section.failure{border:1px solid #e0e0e0;border-radius:6px;padding:.2em 1em 1em;margin:1em 0}
 div.scroll{overflow-x:auto;max-width:100%}img.plot{max-width:100%;border:1px solid #eee}.muted{color:#777}ul.env{padding-left:1.2em}
+body{box-sizing:border-box;overflow-wrap:anywhere}div.scroll table{overflow-wrap:normal}
+div.scroll td.name{position:sticky;left:0;background:#fff;z-index:1}div.scroll th.name{left:0;z-index:2}
+table.summary{width:100%;table-layout:fixed}table.summary td,table.summary th{text-align:left;vertical-align:top;white-space:normal}
+table.summary col.c-target{width:24%}table.summary col.c-verdict{width:11%}table.summary col.c-problems{width:9%}
+table.summary col.c-fix{width:42%}table.summary col.c-records{width:14%}
+.t-failing{background:#f8d7da;font-weight:600}.t-known{background:#fff3cd}.t-ok{background:#e6f4ea}
+.checks{color:#555;font-size:12px}ol.problems{padding-left:1.4em}ol.problems>li{margin:.4em 0}
+.pid{font-weight:600;font-family:ui-monospace,monospace}.src{color:#777;font-size:11.5px}
 """
 
 
@@ -33,9 +45,14 @@ def _e(x) -> str:
     return html.escape(str(x), quote=True)
 
 
+def _breakable(name) -> str:
+    """`name` escaped, with line-break opportunities after dots and underscores (long target names)."""
+    return _e(name).replace(".", ".<wbr>").replace("_", "_<wbr>")
+
+
 def _table(header, rows, name_cols=1) -> str:
     out = ["<table><thead><tr>"]
-    out += [f"<th class=\"{'name' if i < name_cols else ''}\">{_e(h)}</th>" for i, h in enumerate(header)]
+    out += [f"<th class=\"{'name' if i < name_cols else ''}\">{_breakable(h)}</th>" for i, h in enumerate(header)]
     out.append("</tr></thead><tbody>")
     for row in rows:
         out.append("<tr>")
@@ -62,9 +79,18 @@ def render(report: dict, directory: str = "") -> str:
         parts.append(f"<p id=\"incomplete\" class=\"incomplete\"><b>This report is incomplete</b>: "
                      f"{_e(report.get('incomplete_reason'))}. {len(report.get('not_run', []))} collected "
                      f"tests did not run.</p>")
+    entries = problems.by_target(report)
+    problem_of = {r["id"]: p["id"] for e in entries for p in e["problems"] + e["known_problems"]
+                  for r in p["records"]}
+    anchors = {problems.record_id(r): f"rec-{i}" for i, r in enumerate(failures(report), 1)}
+    parts.append(_summary(entries, anchors))
+    parts.append(_problems(entries, anchors))
+
+    parts.append("<h2 id=\"run\">Run</h2>")
     parts.append("<ul id=\"environment\" class=\"env\">")
     parts += [f"<li>{_e(line.replace('`', ''))}</li>" for line in environment_lines(report)]
-    targets = ", ".join(f"{t['name']} ({t.get('source') or '?'})" for t in report.get("targets", []))
+    targets = ", ".join(f"{t['name']} ({t.get('source') or '?'})" for t in report.get("targets", [])
+                        if t.get("listed", True))
     parts.append(f"<li>targets: {_e(targets or '(none)')}</li>")
     for b in report.get("broken_targets", []):
         parts.append(f"<li class=\"bad\">target that did not load: {_e(b['name'])}: {_e(b['problem'])}</li>")
@@ -103,7 +129,8 @@ def render(report: dict, directory: str = "") -> str:
         parts.append("<p class=\"muted\" id=\"no-plots\">Trajectory plots need matplotlib: "
                      "<code>pip install 'lr-resume-conformance[plots]'</code>.</p>")
     for r in bad_records:
-        parts.append(_failure(r, have_plots))
+        rid = problems.record_id(r)
+        parts.append(_failure(r, have_plots, anchors.get(rid, ""), problem_of.get(rid)))
 
     xfails = [r for r in report.get("records", []) if r["verdict"] == "xfail"]
     if xfails:
@@ -111,7 +138,9 @@ def render(report: dict, directory: str = "") -> str:
         for r in xfails:
             repro = (r.get("failure") or {}).get("reproducer")
             link = f" · <a href=\"{_e(repro)}\">reproducer</a>" if repro else ""
-            parts.append(f"<li>{_e(r.get('target'))} · <code>{_e(r.get('check'))}</code>: "
+            pid = problem_of.get(problems.record_id(r))
+            tag = f" <span class=\"pid\">{_e(pid)}</span>" if pid else ""
+            parts.append(f"<li>{_e(r.get('target'))} · <code>{_e(r.get('check'))}</code>{tag}: "
                          f"{_e(r.get('reason', ''))}{link}</li>")
         parts.append("</ul>")
     xpasses = [r for r in report.get("records", []) if r["verdict"] == "xpass"]
@@ -134,19 +163,22 @@ def render(report: dict, directory: str = "") -> str:
     return "\n".join(parts) + "\n"
 
 
-def _failure(r: dict, have_plots: bool) -> str:
+def _failure(r: dict, have_plots: bool, anchor: str = "", problem_id: str | None = None) -> str:
     failure = r.get("failure") or {}
-    out = [f"<section class=\"failure\" data-target=\"{_e(r.get('target'))}\" data-check=\"{_e(r.get('check'))}\" "
-           f"data-verdict=\"{_e(r['verdict'])}\">",
+    ident = f" id=\"{_e(anchor)}\"" if anchor else ""
+    tag = f" · problem <span class=\"pid\">{_e(problem_id)}</span>" if problem_id else ""
+    out = [f"<section class=\"failure\"{ident} data-target=\"{_e(r.get('target'))}\" "
+           f"data-check=\"{_e(r.get('check'))}\" data-verdict=\"{_e(r['verdict'])}\">",
            f"<h3>{_e(r.get('target'))} · <code>{_e(r.get('check'))}</code> — "
-           f"<span class=\"v-{_e(r['verdict'])}\">{_e(r['verdict'])}</span></h3>",
+           f"<span class=\"v-{_e(r['verdict'])}\">{_e(r['verdict'])}</span>{tag}</h3>",
            f"<p class=\"muted\">test <code>{_e(r.get('id'))}</code> · {r.get('examples', 0)} examples tried</p>"]
     d = failure.get("divergence")
     if d:
         out.append(f"<p class=\"divergence\">{_e(divergence_line(failure).replace('`', ''))}</p>")
-        out.append(_table(["", "step", "group", "field", "expected", "actual"],
-                          [[("first divergence", ""), (d.get("step"), ""), (d.get("group"), ""),
-                            (d.get("field"), ""), (show(d.get("expected")), ""), (show(d.get("actual")), "bad")]]))
+        out.append("<div class=\"scroll\">" + _table(
+            ["", "step", "group", "field", "expected", "actual"],
+            [[("first divergence", ""), (d.get("step"), ""), (d.get("group"), ""),
+              (d.get("field"), ""), (show(d.get("expected")), ""), (show(d.get("actual")), "bad")]]) + "</div>")
     out.append(f"<pre class=\"message\">{_e((r.get('message') or '(no message)').rstrip())}</pre>")
     if have_plots and failure.get("trajectories"):
         try:
@@ -165,3 +197,84 @@ def _failure(r: dict, have_plots: bool) -> str:
         out.append(f"<p>Replay in the suite: add <code>{_e(failure['hypothesis_reproduce'])}</code> to the test.</p>")
     out.append("</section>")
     return "\n".join(out)
+
+
+VERDICT_CLASS = {problems.FAILING: "t-failing", problems.KNOWN_ONLY: "t-known", problems.OK: "t-ok"}
+
+
+def _summary(entries: list[dict], anchors: dict) -> str:
+    """One row per target: verdict, distinct problems, the problem to fix first and the checks it breaks."""
+    counts = Counter(e["verdict"] for e in entries)
+    parts = [f"{counts[v]} {v}" for v in (problems.FAILING, problems.KNOWN_ONLY, problems.OK) if counts.get(v)]
+    out = [f"<h2 id=\"summary\">Targets ({len(entries)}: {_e(', '.join(parts) or 'none')})</h2>"]
+    if not entries:
+        return "\n".join(out + ["<p>No target reported.</p>"])
+    out.append("<table class=\"summary\"><colgroup><col class=\"c-target\"><col class=\"c-verdict\">"
+               "<col class=\"c-problems\"><col class=\"c-fix\"><col class=\"c-records\"></colgroup>"
+               "<thead><tr><th>target</th><th>verdict</th><th>problems</th><th>fix first</th>"
+               "<th>records</th></tr></thead><tbody>")
+    for e in problems.ordered(entries):
+        first = problems.fix_first(e)
+        if first is None:
+            fix = "<span class=\"muted\">—</span>"
+        else:
+            known = "known " if first["id"].startswith("K") else ""
+            fix = (f"<a class=\"pid\" href=\"#{_e(_problem_anchor(e, first))}\">{known}{_e(first['id'])}</a> "
+                   f"{_e(problems.shorten(problems.problem_label(first), 200))}"
+                   f"<div class=\"checks\">breaks {len(first['checks'])}: "
+                   f"{_e(problems.compact_checks(first['checks'], e['checks'], limit=5))}</div>")
+        verdict = _e(e["verdict"]) + (f" <span class=\"muted\">({e['unexpected_passes']} xpass)</span>"
+                                      if e["unexpected_passes"] else "")
+        source = f"<div class=\"src\">{_e(e['source'])}</div>" if e.get("source") else ""
+        name = e["name"] if e["name"] != "-" else "(no target)"
+        out.append(f"<tr data-target=\"{_e(e['name'])}\" data-verdict=\"{_e(e['verdict'])}\">"
+                   f"<td>{_breakable(name)}{source}</td><td class=\"{VERDICT_CLASS.get(e['verdict'], '')}\">{verdict}</td>"
+                   f"<td>{_e(problems.problems_count(e))}</td><td>{fix}</td>"
+                   f"<td class=\"checks\">{_e(problems.counts_line(e))}</td></tr>")
+    out.append("</tbody></table>")
+    return "\n".join(out)
+
+
+def _problem_anchor(entry: dict, problem: dict) -> str:
+    return f"problem-{entry['name']}-{problem['id']}".replace(" ", "_")
+
+
+def _problems(entries: list[dict], anchors: dict) -> str:
+    """Each target's problems, then its known problems: the one-line cause and every check it breaks."""
+    out = []
+    for title, field, ident in (("Problems", "problems", "problems"),
+                                ("Known problems (xfail)", "known_problems", "known-problems")):
+        mine = [e for e in problems.ordered(entries) if e[field]]
+        if not mine:
+            continue
+        n = sum(len(e[field]) for e in mine)
+        records = sum(len(p["records"]) for e in mine for p in e[field])
+        out.append(f"<h2 id=\"{ident}\">{title}: {n} from {records} records</h2>")
+        for e in mine:
+            out.append(f"<h3>{_e(e['name'])}</h3><ol class=\"problems\">")
+            for p in e[field]:
+                items = [f"<li id=\"{_e(_problem_anchor(e, p))}\" data-problem=\"{_e(p['id'])}\" "
+                         f"data-checks=\"{len(p['checks'])}\"><span class=\"pid\">{_e(p['id'])}</span> "
+                         f"{_e(problems.problem_label(p))}"]
+                if p.get("reasons"):
+                    items += [f"<div class=\"checks\">observed: <code>{_e(problems.shorten(t, 300))}</code></div>"
+                              for t in p.get("observed", [])]
+                links = []
+                for rec in p["records"]:  # each check links to its failure section, or to its script
+                    href = f"#{anchors[rec['id']]}" if rec["id"] in anchors else rec.get("reproducer")
+                    code = f"<code>{_e(rec['check'])}</code>"
+                    links.append(f"<a href=\"{_e(href)}\">{code}</a>" if href else code)
+                verdicts = ", ".join(f"{k} {v}" for k, v in p["verdicts"].items())
+                items.append(f"<div class=\"checks\">breaks {problems.n_checks(p)} ({_e(verdicts)}): "
+                             f"{' '.join(links)}</div>")
+                repro = p["example"].get("reproducer")
+                if repro:
+                    items.append(f"<div class=\"checks\">reproduce ({_e(p['example']['check'])}): "
+                                 f"<code>python {_e(repro)}</code> (<a href=\"{_e(repro)}\">script</a>)</div>")
+                if p.get("also_known_as"):
+                    items.append(f"<div class=\"checks\">the same root cause as known problem "
+                                 f"{_e(p['also_known_as'])}</div>")
+                out.append("".join(items) + "</li>")
+            out.append("</ol>")
+    return "\n".join(out)
+

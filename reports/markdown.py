@@ -117,7 +117,7 @@ def markdown(report: dict, repro_prefix: str = "") -> str:
 
 def _problem_ids(entries: list[dict]) -> dict:
     """record id -> its problem's id (P1, K2, ...), to tag the per-record sections."""
-    return {rid: p["id"] for e in entries for p in e["problems"] + e["known_problems"] for rid in p["records"]}
+    return {r["id"]: p["id"] for e in entries for p in e["problems"] + e["known_problems"] for r in p["records"]}
 
 
 def summary_md(entries: list[dict]) -> list[str]:
@@ -161,9 +161,9 @@ def problems_md(entries: list[dict], repro_prefix: str) -> list[str]:
             for p in e[field]:
                 out.append(f"- **{p['id']}** {_md_escape(problems.problem_label(p))}")
                 if p.get("reasons"):
-                    out.append(f"  - observed: `{problems.shorten(p['title'], 300)}`")
+                    out += [f"  - observed: `{problems.shorten(t, 300)}`" for t in p.get("observed", [])]
                 verdicts = ", ".join(f"{k} {v}" for k, v in p["verdicts"].items())
-                out.append(f"  - breaks {len(p['checks'])} checks ({verdicts}): "
+                out.append(f"  - breaks {problems.n_checks(p)} ({verdicts}): "
                            + ", ".join(f"`{c}`" for c in p["checks"]))
                 if p["example"].get("reproducer"):
                     out.append(f"  - reproduce ({p['example']['check']}): "

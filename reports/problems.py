@@ -148,6 +148,7 @@ def record_id(record: dict) -> str:
 
 
 def _problem(kind: str, key: str, title: str, records: list[dict], known: bool) -> dict:
+    records = sorted(records, key=lambda r: (model.record_key(r)[1], record_id(r)))
     checks = sorted({model.record_key(r)[1] for r in records})
     details: list[str] = []
     for r in records:
@@ -163,47 +164,56 @@ def _problem(kind: str, key: str, title: str, records: list[dict], known: bool) 
         "title": title,
         "checks": checks,
         "verdicts": dict(Counter(r["verdict"] for r in records)),
-        "records": [record_id(r) for r in records],
-        "example": {"id": example.get("id"), "check": model.record_key(example)[1],
+        "records": [{"id": record_id(r), "check": model.record_key(r)[1], "verdict": r["verdict"],
+                     "reproducer": (r.get("failure") or {}).get("reproducer")} for r in records],
+        "example": {"id": record_id(example), "check": model.record_key(example)[1],
                     "reproducer": (example.get("failure") or {}).get("reproducer")},
     }
     if known:
-        reasons = sorted({r.get("reason") or "" for r in records} - {""})
-        out["reasons"] = reasons
+        out["reasons"] = sorted({r.get("reason") or "" for r in records} - {""})
+        out["observed"] = [title]
     return out
 
 
 def group(records: Iterable[dict], known: bool = False) -> list[dict]:
-    """The problems behind `records` (one target's), most checks first."""
-    by_key: dict[str, list] = {}
+    """The problems behind `records` (one target's), most checks first.
+
+    With `known` (xfail records), problems whose records share a registered reason are merged:
+    the reason is a person's statement of the root cause; `observed` keeps each way it showed.
+    """
+    by_key: dict[str, tuple] = {}
     for r in records:
         kind, key, title = key_of(r)
-        entry = by_key.setdefault(key, [kind, key, title, []])
-        entry[3].append(r)
-    groups = list(by_key.values())
-    if known:  # a registered reason names the root cause: records sharing it are one known problem
-        groups = _merge_by_reason(groups)
-    problems = [_problem(kind, key, title, sorted(recs, key=lambda r: model.record_key(r)[1]), known)
-                for kind, key, title, recs in groups]
+        by_key.setdefault(key, (kind, key, title, []))[3].append(r)
+    problems = [_problem(kind, key, title, recs, known) for kind, key, title, recs in by_key.values()]
+    if known:
+        problems = _merge_by_reason(problems, by_key)
     problems.sort(key=lambda p: (-len(p["checks"]), p["checks"][0] if p["checks"] else "", p["title"]))
     return problems
 
 
-def _merge_by_reason(groups: list[list]) -> list[list]:
-    merged: list[list] = []
+def _merge_by_reason(problems: list[dict], by_key: dict) -> list[dict]:
+    clusters: list[list[dict]] = []
     owner: dict[str, list] = {}
-    for g in groups:
-        reasons = {r.get("reason") for r in g[3]} - {None, ""}
-        into = next((owner[reason] for reason in reasons if reason in owner), None)
+    for p in sorted(problems, key=lambda p: -len(p["records"])):  # the largest names the merged problem
+        into = next((owner[reason] for reason in p["reasons"] if reason in owner), None)
         if into is None:
-            into = [g[0], g[1], g[2], []]
-            merged.append(into)
-        elif len(g[3]) > len(into[3]):  # the larger group names the merged one
-            into[0], into[1], into[2] = g[0], g[1], g[2]
-        into[3].extend(g[3])
-        for reason in reasons:
+            into = []
+            clusters.append(into)
+        into.append(p)
+        for reason in p["reasons"]:
             owner.setdefault(reason, into)
-    return merged
+    out = []
+    for cluster in clusters:
+        head = cluster[0]
+        if len(cluster) == 1:
+            out.append(head)
+            continue
+        records = [r for p in cluster for r in by_key[p["key"]][3]]
+        merged = _problem(head["kind"], head["key"], by_key[head["key"]][2], records, known=True)
+        merged["observed"] = [p["title"] for p in cluster]
+        out.append(merged)
+    return out
 
 
 def verdict_of(bad: int, xfails: int) -> str:
@@ -322,6 +332,11 @@ def problems_count(entry: dict) -> str:
     n, k = len(entry["problems"]), len(entry["known_problems"])
     text = f"{n} problem{'s' if n != 1 else ''}" if n else "0"
     return text + (f" (+{k} known)" if k else "")
+
+
+def n_checks(problem: dict) -> str:
+    n = len(problem["checks"])
+    return f"{n} check{'' if n == 1 else 's'}"
 
 
 def counts_line(entry: dict) -> str:

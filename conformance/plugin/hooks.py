@@ -12,12 +12,14 @@
 from __future__ import annotations
 
 import json
+import os
 import warnings
 
 import pytest
 import torch
 from hypothesis import settings
 
+import conformance.tests
 from conformance.checks import budget  # noqa: F401 - registers the Hypothesis profiles
 from conformance.checks.table import Planned, missing_capability, planned
 from conformance.harness import timelimit
@@ -56,6 +58,7 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    _collect_the_suite(config)
     if config.getoption("lrc_timeout") is not None:
         timelimit.SECONDS = config.getoption("lrc_timeout")
     good, broken = select(config.getoption("target"))
@@ -68,6 +71,23 @@ def pytest_configure(config):
     config.stash[TARGETS] = good
     config.stash[BROKEN] = broken
     config.stash[XFAILS] = xfails
+
+
+SUITE_TESTS = os.path.dirname(os.path.abspath(conformance.tests.__file__))
+
+
+def _collect_the_suite(config) -> None:
+    """`pytest --target X` with no test paths runs the suite's own checks, wherever it is installed.
+
+    From a user's repo that installed the suite, the check modules live in
+    site-packages; explicit paths (a user's own `parametrize_targets` file) are
+    left as given.
+    """
+    asked = config.getoption("target") or os.environ.get("LRC_TARGETS")
+    if not asked or config.args_source == pytest.Config.ArgsSource.ARGS:
+        return
+    if not any(os.path.abspath(arg).startswith(SUITE_TESTS) for arg in config.args):
+        config.args[:] = [SUITE_TESTS]
 
 
 def pytest_report_header(config):

@@ -102,7 +102,7 @@ def read(fn) -> Signature:
             param, why = None, "it is positional-only"
         else:
             why = _why_not(ann, p.default)
-        if param is not None and not (param.kind == "choice" and len(param.choices) < 2 and param.required):
+        if param is not None:
             out.params.append(param)
         elif p.default is EMPTY:
             shown = f" (annotated {_show(ann)})" if ann is not EMPTY else ""

@@ -3,13 +3,13 @@
 `ATTR` (dotted paths allowed) may name:
 
 - a `TargetSpec`: used as is;
-- a scheduler class constructible as `cls(optimizer)`;
-- a zero-config factory `f(optimizer) -> scheduler`;
+- a scheduler class (a torch built-in is its own record in `builtins.py`);
+- a factory `f(optimizer, ...) -> scheduler`;
 - a list, tuple or dict of any of these (a dict's keys name its classes and
   factories).
 
-A class or factory becomes a `TargetSpec` with an empty config (see
-`from_callable` for the capabilities it is given). Anything that cannot be
+A class or factory becomes a `TargetSpec` whose configs are inferred from its
+signature (`inference.py`; see `from_callable` for the capabilities it is given). Anything that cannot be
 loaded becomes a `BrokenTarget` whose message names the reference and says
 what to fix; the other targets still run.
 """
@@ -22,16 +22,19 @@ import inspect
 import os
 import sys
 import traceback
+import types
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Optional
 
 import torch
+from torch.optim import lr_scheduler, swa_utils
 
 from conformance.harness import timelimit
 from conformance.spec import Capabilities, OptimizerNeeds, TargetSpec, step_takes_metric
+from conformance.targets import inference
 
-FORMS = ("a scheduler class constructible as cls(optimizer), a factory f(optimizer) -> scheduler, "
+FORMS = ("a scheduler class, a factory f(optimizer, ...) -> scheduler, "
          "a TargetSpec, or a list or dict of these")
 
 
@@ -123,10 +126,10 @@ def probe_optimizer(momentum: bool) -> torch.optim.Optimizer:
     return torch.optim.SGD(groups, momentum=0.9 if momentum else 0.0)
 
 
-def _probe(fn, momentum: bool):
+def _probe(fn, momentum: bool, config: dict):
     with timelimit.limit(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return fn(probe_optimizer(momentum))
+        return fn(probe_optimizer(momentum), **config)
 
 
 def _their_traceback(exc: BaseException) -> str:
@@ -145,52 +148,160 @@ def _takes_last_epoch(fn) -> bool:
 
 
 def from_callable(fn: Any, name: str, ref: str) -> TargetSpec:
-    """A class or zero-config factory as a `TargetSpec`, probed once on a tiny optimizer.
+    """A class or factory as a `TargetSpec`, its configs inferred from its signature.
 
+    A torch built-in class named by path is the built-in's own record. For the
+    others, `conformance/targets/inference.py` finds values for the required
+    arguments and ranges for the numeric, bool and choice ones by probing on a
+    tiny optimizer; `inference.inferred(target)` says what it found.
     Capabilities, from what the probe and the signatures show:
     - metric-driven when the built scheduler's `step` has a required positional
       argument (`step(metric)`);
-    - `last_epoch_resume` only when the class or factory takes `last_epoch`;
+    - `accepts_last_epoch` (offered, not declared) when it takes `last_epoch`;
     - `fast_forward` (replaying the steps) is assumed, as for any scheduler;
     - it needs momentum when it builds only on an optimizer with momentum;
     - `cycles_momentum` when three probe steps change the momentum.
     A `TargetSpec` states all of these itself instead.
     """
-    if not callable(fn):
-        raise LoadError(f"--target {ref!r} is {_a(type(fn).__name__)}, not a scheduler: it should be {FORMS}")
-    needs_momentum = False
-    try:
-        scheduler = _probe(fn, momentum=False)
-    except Exception as first:  # noqa: BLE001 - retry with momentum, then report
-        needs_momentum = True
-        try:
-            if isinstance(first, timelimit.TargetTimeout):
-                raise first
-            scheduler = _probe(fn, momentum=True)
-        except Exception as exc:  # noqa: BLE001 - the target's own error
-            raise LoadError(
-                f"--target {ref!r}: calling {name}(optimizer) raised {type(exc).__name__}: {exc}\n"
-                f"  what to fix: make it constructible from the optimizer alone, or point --target at "
-                f"a TargetSpec that builds it from a config strategy (see conformance/spec.py)\n"
-                + _their_traceback(exc)
-            ) from None
-    if isinstance(scheduler, torch.optim.Optimizer) or not callable(getattr(scheduler, "step", None)):
+    wrong = _wrong_kind(fn, ref)
+    if wrong:
+        raise LoadError(wrong)
+    builtin = _builtin(fn)
+    if builtin is not None:
+        return builtin
+    sig = inference.read(fn)
+    if sig.problems:
         raise LoadError(
-            f"--target {ref!r}: {name}(optimizer) returned {_a(type(scheduler).__name__)}, which has no "
+            f"--target {ref!r}: {name} can't be built without a config: " + "; ".join(sig.problems) +
+            "\n  what to fix: annotate it (int, float, bool, Literal or Enum) or give it a default, or point "
+            "--target at a TargetSpec that builds it from a config strategy (see conformance/spec.py)"
+        )
+    base = _base_config(fn, sig)
+    scheduler, needs_momentum = _built(fn, name, ref, base)
+    if isinstance(scheduler, torch.optim.Optimizer):
+        raise LoadError(
+            f"--target {ref!r}: {_call(name, base)} returned {_a(type(scheduler).__name__)} optimizer, not a "
+            f"scheduler: it has no step() method of a scheduler, only the optimizer's own\n  what to fix: return "
+            f"the scheduler built on the optimizer it is given, e.g. `return StepLR(optimizer, step_size=10)`"
+        )
+    if not callable(getattr(scheduler, "step", None)):
+        raise LoadError(
+            f"--target {ref!r}: {_call(name, base)} returned {_a(type(scheduler).__name__)}, which has no "
             f"step() method, so it is not a scheduler\n  what to fix: point --target at {FORMS}; for a "
             f"non-standard stepping API, use a TargetSpec with an adapter from conformance/adapters.py"
         )
+    found = inference.infer(sig, base, inference.prober(fn, lambda: probe_optimizer(needs_momentum)))
+    inference.record(name, ref, found.described)
     return TargetSpec(
         name=name,
         build=_builder(fn),
+        configs=found.configs,
         capabilities=Capabilities(
             metric_driven=step_takes_metric(scheduler),
-            last_epoch_resume=_takes_last_epoch(fn),
-            cycles_momentum=_cycles_momentum(fn, needs_momentum),
+            accepts_last_epoch=_takes_last_epoch(fn),
+            cycles_momentum=_cycles_momentum(fn, base, needs_momentum),
         ),
         needs=(lambda config: OptimizerNeeds(momentum=True)) if needs_momentum else (lambda config: OptimizerNeeds()),
         source=ref,
+        hyperparameters=found.hyperparameters,
     )
+
+
+def _builtin(fn: Any) -> Optional[TargetSpec]:
+    """The built-in record of a torch scheduler class (matched by identity), else None."""
+    from conformance.targets.builtins import BY_NAME  # lazily: builtins pulls in the strategies
+
+    for name, spec in BY_NAME.items():
+        if fn is getattr(lr_scheduler, name, None) or fn is getattr(swa_utils, name, None):
+            return spec
+    return None
+
+
+def _base_config(fn, sig) -> dict:
+    """Values for the required arguments that build and step (momentum tried second), or a first guess."""
+    if not any(p.required for p in sig.params):
+        return {}
+    for momentum in (False, True):
+        base = inference.base_config(sig, inference.prober(fn, lambda: probe_optimizer(momentum)))
+        if base is not None:
+            return base
+    return inference.first_guess(sig)
+
+
+def _call(name: str, config: dict) -> str:
+    return f"{name}(optimizer{''.join(f', {k}={v!r}' for k, v in config.items())})"
+
+
+def _built(fn, name: str, ref: str, config: dict):
+    """(scheduler, needs momentum): built once without, else with, momentum."""
+    try:
+        return _probe(fn, False, config), False
+    except Exception as first:  # noqa: BLE001 - retry with momentum, then report
+        try:
+            if isinstance(first, timelimit.TargetTimeout):
+                raise first
+            return _probe(fn, True, config), True
+        except Exception as exc:  # noqa: BLE001 - the target's own error
+            fix = ("make it constructible from the optimizer alone" if not config else
+                   "give its required arguments defaults (no probed value worked: the values above are a guess)")
+            raise LoadError(
+                f"--target {ref!r}: calling {_call(name, config)} raised {type(exc).__name__}: {exc}\n"
+                f"  what to fix: {fix}, or point --target at a TargetSpec that builds it from a config "
+                f"strategy (see conformance/spec.py)\n" + _their_traceback(exc)
+            ) from None
+
+
+def _wrong_kind(obj: Any, ref: str) -> Optional[str]:
+    """One clear message for an object that is not a scheduler class or factory, else None."""
+    example = "e.g. --target torch.optim.lr_scheduler:StepLR or --target mypkg.sched:MyScheduler"
+    what = None
+    if isinstance(obj, type) and issubclass(obj, torch.optim.Optimizer) or isinstance(obj, torch.optim.Optimizer):
+        kind = "class" if isinstance(obj, type) else "instance"
+        cls = obj if isinstance(obj, type) else type(obj)
+        return (f"--target {ref!r} is an optimizer {kind} ({cls.__module__}.{cls.__qualname__}), not a learning-rate "
+                f"scheduler: the suite builds the optimizers itself (every torch.optim optimizer, drawn per "
+                f"example) and tests the scheduler that drives them\n  what to fix: point --target at the "
+                f"scheduler class or at a factory f(optimizer) -> scheduler, {example}")
+    if any(obj is getattr(lr_scheduler, n, 0) for n in ("LRScheduler", "_LRScheduler")):
+        return (f"--target {ref!r} is torch's abstract base class of schedulers, which has no schedule of its "
+                f"own\n  what to fix: point --target at a subclass of it, {example}")
+    if isinstance(obj, types.ModuleType):
+        inside = _schedulers_in(obj)
+        what, fix = "a module", f"name a scheduler inside it as MODULE:ATTR, {example}"
+        if inside:
+            first, more = ("StepLR" if "StepLR" in inside else inside[0]), (", ..." if len(inside) > 6 else "")
+            fix = (f"name a scheduler inside it, e.g. --target {obj.__name__}:{first} "
+                   f"(it holds {', '.join(inside[:6])}{more})")
+    elif isinstance(obj, torch.nn.Module) or isinstance(obj, type) and issubclass(obj, torch.nn.Module):
+        what = "a model (torch.nn.Module)"
+        fix = f"point --target at a scheduler class or factory f(optimizer) -> scheduler, {example}"
+    elif not callable(obj) and callable(getattr(obj, "step", None)):
+        cls = type(obj)
+        what = f"{_a(cls.__name__)} instance"
+        fix = (f"point --target at its class, e.g. --target {cls.__module__}:{cls.__qualname__}: the suite "
+               f"builds a fresh scheduler for every run")
+    elif isinstance(obj, str):
+        return (f"--target {ref!r} is a str, not a scheduler (its value: {obj!r})\n  what to fix: point --target "
+                f"at the scheduler itself as MODULE:ATTR; if the string names one, pass that to --target instead")
+    elif not callable(obj):
+        shown = repr(obj) if len(repr(obj)) <= 60 else repr(obj)[:57] + "..."
+        return (f"--target {ref!r} is {_a(type(obj).__name__)}, not a scheduler (its value: {shown}): "
+                f"it should be {FORMS}")
+    if what is None:
+        return None
+    return f"--target {ref!r} is {what}, not a scheduler\n  what to fix: {fix}"
+
+
+def _schedulers_in(module) -> list:
+    """Public classes of `module` with step() and state_dict() that are not optimizers."""
+    out = []
+    for n in sorted(dir(module)):
+        v = getattr(module, n, None)
+        if (not n.startswith("_") and isinstance(v, type) and callable(getattr(v, "step", None))
+                and callable(getattr(v, "state_dict", None)) and not issubclass(v, torch.optim.Optimizer)
+                and v is not getattr(lr_scheduler, "LRScheduler", None)):
+            out.append(n)
+    return out
 
 
 def _a(noun: str) -> str:
@@ -204,13 +315,13 @@ def _builder(fn):
     return build
 
 
-def _cycles_momentum(fn, momentum_needed: bool) -> bool:
+def _cycles_momentum(fn, config: dict, momentum_needed: bool) -> bool:
     """True when three probe steps (with metric 1.0 if needed) change the momentum."""
     try:
         opt = probe_optimizer(momentum=True)
         with timelimit.limit(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            scheduler = fn(opt)
+            scheduler = fn(opt, **config)
             before = [g["momentum"] for g in opt.param_groups]
             for _ in range(3):
                 scheduler.step(1.0) if step_takes_metric(scheduler) else scheduler.step()

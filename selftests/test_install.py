@@ -1,0 +1,126 @@
+"""Installed from a wheel, the suite runs in a user's own repo: no conftest of ours, no checkout.
+
+The wheel is built from this checkout and installed (without dependencies)
+into a throwaway venv. The venv sees the running environment's packages
+(torch, Hypothesis, pytest...) through a plain path entry, which does not run
+the editable install's hooks, so `conformance` can only come from the wheel.
+The run happens in a temp directory holding only a user module, plus folders
+named `reports` and `strategies` of the user's own, which the installed suite
+must not shadow.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import sysconfig
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+USER_MODULE = textwrap.dedent('''
+    class Sched:
+        """lr = base * gamma ** (t // every), with its whole state saved."""
+
+        def __init__(self, optimizer, every=3, gamma=0.5):
+            self.optimizer, self.every, self.gamma, self.t = optimizer, every, gamma, 0
+            self.base_lrs = [group["lr"] for group in optimizer.param_groups]
+
+        def step(self):
+            self.t += 1
+            for group, base in zip(self.optimizer.param_groups, self.base_lrs):
+                group["lr"] = base * self.gamma ** (self.t // self.every)
+
+        def get_last_lr(self):
+            return [group["lr"] for group in self.optimizer.param_groups]
+
+        def state_dict(self):
+            return {"t": self.t, "base_lrs": list(self.base_lrs)}
+
+        def load_state_dict(self, state):
+            self.t, self.base_lrs = state["t"], list(state["base_lrs"])
+''')
+USER_TEST = textwrap.dedent('''
+    from conformance.library import parametrize_targets
+    from reports import MARK
+    from usersched import Sched
+
+    def test_my_own_reports_package_is_mine():
+        assert MARK == "the user's own"
+
+    @parametrize_targets([Sched], checks=["resume.canonical"])
+    def test_library(target, check):
+        check(target)
+''')
+
+
+def run(cmd, cwd, env=None, timeout=900):
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """(python of the throwaway venv, the user's repo) with the suite installed from its wheel."""
+    base = tmp_path_factory.mktemp("install")
+    code, out = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                     "-w", str(base / "dist"), str(ROOT)], cwd=base)
+    assert code == 0, out[-3000:]
+    (wheel,) = (base / "dist").glob("lr_resume_conformance-*.whl")
+    code, out = run([sys.executable, "-m", "venv", "--without-pip", str(base / "venv")], cwd=base)
+    assert code == 0, out
+    python = base / "venv" / "bin" / "python"
+    purelib = run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], base)[1].strip()
+    # The running environment's packages, as plain paths: no .pth hooks, so no editable suite.
+    Path(purelib, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    code, out = run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-compile", "-q",
+                     "--target", purelib, str(wheel)], cwd=base)
+    assert code == 0, out[-3000:]
+    user = base / "user"
+    (user / "reports").mkdir(parents=True)
+    (user / "strategies").mkdir()
+    (user / "reports" / "__init__.py").write_text('MARK = "the user\'s own"\n')
+    (user / "strategies" / "__init__.py").write_text("")
+    (user / "usersched.py").write_text(USER_MODULE)
+    return python, user
+
+
+def env_without_checkout():
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTEST_XDIST_WORKER")}
+    return env
+
+
+def test_the_wheel_holds_the_suite_under_its_own_name(installed):
+    python, user = installed
+    code, out = run([str(python), "-c", "import conformance, conformance.reports, conformance.strategies;"
+                     "print(conformance.__file__)"], cwd=user, env=env_without_checkout())
+    assert code == 0 and str(ROOT) not in out and "site-packages" in out, out
+    code, out = run([str(python), "-c", "import importlib.util as u, sys; sys.path.remove(''); "
+                     "print(u.find_spec('strategies'), u.find_spec('reports'))"], cwd=user, env=env_without_checkout())
+    assert out.strip() == "None None", out  # no generic top-level names taken in site-packages
+
+
+def test_pytest_target_runs_the_whole_suite_from_the_users_repo(installed):
+    python, user = installed
+    code, out = run([str(python), "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", "--hypothesis-profile", "ci",
+                     "--target", "usersched:Sched"], cwd=user, env=env_without_checkout())
+    assert code == 0, out[-4000:]
+    assert str(ROOT) not in out.split("lrc report:")[0], "the checkout must not be used"
+    report = json.loads((user / "reports" / "latest" / "report.json").read_text())
+    checks = {r["check"] for r in report["records"] if r["target"] == "Sched"}
+    assert {"determinism", "resume.canonical", "resume.multi", "serialization.weights_only",
+            "recipe.fast_forward", "placement.amp", "mismatch.base_lr"} <= checks, sorted(checks)
+    assert report["hypothesis"]["profile"] == "ci" and report["summary"]["ok"]
+    assert list((user / "reports" / "latest").glob("report.html"))
+
+
+def test_the_library_from_the_users_own_test_file(installed):
+    python, user = installed
+    (user / "test_mine.py").write_text(USER_TEST)
+    code, out = run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-report", "test_mine.py"],
+                    cwd=user, env=env_without_checkout())
+    assert code == 0 and "2 passed" in out, out[-3000:]
