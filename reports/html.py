@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from collections import Counter
 
 from conformance.reports import plots, problems
 from conformance.reports.model import show
 from conformance.reports.tables import (
     MARK, describe_result, divergence_line, environment_lines, failures, family_table,
-    headline, matrix, result_is_bad,
+    headline, matrix, result_is_bad, target_list,
 )
 
 CSS = """
@@ -33,8 +34,8 @@ div.scroll{overflow-x:auto;max-width:100%}img.plot{max-width:100%;border:1px sol
 body{box-sizing:border-box;overflow-wrap:anywhere}div.scroll table{overflow-wrap:normal}
 div.scroll td.name{position:sticky;left:0;background:#fff;z-index:1}div.scroll th.name{left:0;z-index:2}
 table.summary{width:100%;table-layout:fixed}table.summary td,table.summary th{text-align:left;vertical-align:top;white-space:normal}
-table.summary col.c-target{width:24%}table.summary col.c-verdict{width:11%}table.summary col.c-problems{width:9%}
-table.summary col.c-fix{width:42%}table.summary col.c-records{width:14%}
+table.summary col.c-target{width:26%}table.summary col.c-verdict{width:10%}table.summary col.c-problems{width:9%}
+table.summary col.c-fix{width:43%}table.summary col.c-records{width:12%}
 .t-failing{background:#f8d7da;font-weight:600}.t-known{background:#fff3cd}.t-ok{background:#e6f4ea}
 .checks{color:#555;font-size:12px}ol.problems{padding-left:1.4em}ol.problems>li{margin:.4em 0}
 .pid{font-weight:600;font-family:ui-monospace,monospace}.src{color:#777;font-size:11.5px}
@@ -45,9 +46,13 @@ def _e(x) -> str:
     return html.escape(str(x), quote=True)
 
 
+CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
 def _breakable(name) -> str:
-    """`name` escaped, with line-break opportunities after dots and underscores (long target names)."""
-    return _e(name).replace(".", ".<wbr>").replace("_", "_<wbr>")
+    """`name` escaped, with line breaks allowed after dots and underscores and between camelCase humps."""
+    text = CAMEL.sub("\0", str(name))
+    return _e(text).replace(".", ".\0").replace("_", "_\0").replace("\0", "<wbr>")
 
 
 def _table(header, rows, name_cols=1) -> str:
@@ -89,9 +94,7 @@ def render(report: dict, directory: str = "") -> str:
     parts.append("<h2 id=\"run\">Run</h2>")
     parts.append("<ul id=\"environment\" class=\"env\">")
     parts += [f"<li>{_e(line.replace('`', ''))}</li>" for line in environment_lines(report)]
-    targets = ", ".join(f"{t['name']} ({t.get('source') or '?'})" for t in report.get("targets", [])
-                        if t.get("listed", True))
-    parts.append(f"<li>targets: {_e(targets or '(none)')}</li>")
+    parts.append(f"<li>targets: {_e(target_list(report))}</li>")
     for b in report.get("broken_targets", []):
         parts.append(f"<li class=\"bad\">target that did not load: {_e(b['name'])}: {_e(b['problem'])}</li>")
     parts.append("</ul>")
@@ -167,8 +170,8 @@ def _failure(r: dict, have_plots: bool, anchor: str = "", problem_id: str | None
     failure = r.get("failure") or {}
     ident = f" id=\"{_e(anchor)}\"" if anchor else ""
     tag = f" · problem <span class=\"pid\">{_e(problem_id)}</span>" if problem_id else ""
-    out = [f"<section class=\"failure\"{ident} data-target=\"{_e(r.get('target'))}\" "
-           f"data-check=\"{_e(r.get('check'))}\" data-verdict=\"{_e(r['verdict'])}\">",
+    out = [f"<section class=\"failure\" data-target=\"{_e(r.get('target'))}\" "
+           f"data-check=\"{_e(r.get('check'))}\" data-verdict=\"{_e(r['verdict'])}\"{ident}>",
            f"<h3>{_e(r.get('target'))} · <code>{_e(r.get('check'))}</code> — "
            f"<span class=\"v-{_e(r['verdict'])}\">{_e(r['verdict'])}</span>{tag}</h3>",
            f"<p class=\"muted\">test <code>{_e(r.get('id'))}</code> · {r.get('examples', 0)} examples tried</p>"]

@@ -10,6 +10,7 @@ from typing import Iterable
 from conformance.reports import problems
 from conformance.reports.tables import (
     MARK, describe_result, divergence_line, environment_lines, failures, family_table, headline, matrix,
+    target_list,
 )
 
 
@@ -43,9 +44,7 @@ def markdown(report: dict, repro_prefix: str = "") -> str:
 
     lines += ["## Run", ""]
     lines += [f"- {line}" for line in environment_lines(report)]
-    targets = ", ".join(f"{t['name']} ({t.get('source') or '?'})" for t in report.get("targets", [])
-                        if t.get("listed", True))
-    lines += [f"- targets: {targets or '(none)'}"]
+    lines += [f"- targets: {target_list(report)}"]
     for b in report.get("broken_targets", []):
         lines.append(f"- target that did not load: **{b['name']}**: {b['problem']}")
     lines.append("")

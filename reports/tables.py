@@ -97,6 +97,15 @@ def _n(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def target_list(report: dict, most: int = 8) -> str:
+    """The loaded targets with their sources; past `most`, only how many (the summary lists them all)."""
+    listed = [t for t in report.get("targets", []) if not isinstance(t, dict) or t.get("listed", True)]
+    if len(listed) > most:
+        return f"{len(listed)}, listed in the summary above"
+    return ", ".join(f"{t['name']} ({t.get('source') or '?'})" if isinstance(t, dict) else str(t)
+                     for t in listed) or "(none)"
+
+
 def environment_lines(report: dict) -> list[str]:
     env, suite, hyp = report.get("environment", {}), report.get("suite", {}), report.get("hypothesis", {})
     sha = (suite.get("git_sha") or "?")[:12] + (" (dirty)" if suite.get("git_dirty") else "")

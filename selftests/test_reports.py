@@ -95,13 +95,33 @@ def test_failure_record_has_shrunk_case_and_divergence(xdist_run):
     assert {"step", "group", "field", "expected", "actual"} <= set(d)
     assert d["field"] in ("lr", "last_lr") and d["expected"] != d["actual"]
     case = failure["case"]
-    assert case["config"] == {} and case["plan"]["interruptions"] and case["setup"]["optimizer"]
+    # the config: {} for a class run with its defaults, or the constructor arguments inferred for it
+    assert isinstance(case["config"], dict) and set(case["config"]) <= {"step_size", "gamma"}
+    assert case["plan"]["interruptions"] and case["setup"]["optimizer"]
     assert len(failure["trajectories"]["expected"]) > d["step"]
     assert "ForgetfulStepLR" in rec["message"] and "first divergence" in rec["message"]
     assert (out / failure["reproducer"]).exists()
     md = (out / "report.md").read_text()
     assert "## Target × check" in md and "## Failures (1)" in md
     assert failure["reproducer"] in md and "first divergence at optimizer step" in md
+
+
+def test_failures_are_grouped_into_problems_per_target(xdist_run):
+    out, report, _ = xdist_run
+    targets = {t["name"]: t for t in report["targets"]}
+    assert targets["StepLR"]["verdict"] == "ok" and targets["StepLR"]["problems"] == []
+    assert targets["ForgetfulStepLR"]["verdict"] == "failing"
+    (problem,) = targets["ForgetfulStepLR"]["problems"]
+    rec = by_check(report, "ForgetfulStepLR")["resume.canonical"]
+    assert problem["kind"] == "divergence" and problem["checks"] == ["resume.canonical"]
+    assert problem["title"] in rec["message"]
+    assert problem["example"]["reproducer"] == rec["failure"]["reproducer"]
+    assert report["summary"]["problems"] == 1 and report["summary"]["failing_targets"] == 1
+    md = (out / "report.md").read_text()
+    assert md.index("## Targets (2: 1 failing, 1 ok)") < md.index("## Target × check")
+    row = next(line for line in md.splitlines() if line.startswith("| ForgetfulStepLR"))
+    assert "| **FAILING** | 1 problem | P1: first divergence at optimizer step" in row
+    assert row.endswith("— breaks 1: resume.canonical | 1 pass, 1 fail |"), row
 
 
 def test_reproducer_reproduces_the_failure(xdist_run):
@@ -321,7 +341,7 @@ def test_plot_is_a_png():
 
 
 class _Balanced(HTMLParser):
-    VOID = {"meta", "img", "br", "hr", "link", "input"}
+    VOID = {"meta", "img", "br", "hr", "link", "input", "col", "wbr"}
 
     def __init__(self):
         super().__init__()

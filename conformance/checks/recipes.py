@@ -29,10 +29,10 @@ from typing import Any, Optional
 from conformance.checks.search import Probe, search
 from conformance.harness.errors import TargetError
 from conformance.harness.oracle import check_resume, guarded, uninterrupted, verdict_for
-from conformance.harness.recipes import PITFALLS, SUPPORTED, last_epoch_without_optimizer
+from conformance.harness.recipes import PITFALLS, SUPPORTED, TUTORIAL, last_epoch_without_optimizer
 from conformance.harness.run import run
 from conformance.model.case import Case
-from conformance.model.results import DIVERGES, RAISES, RECIPES, SAFE, RecipeResult
+from conformance.model.results import DIVERGES, DRIFTS, RAISES, RECIPES, SAFE, RecipeResult
 from conformance.model.trajectory import Value
 from conformance.model.verdict import FAIL, PASS, Divergence, Verdict, first_divergence
 from conformance.spec import TargetSpec
@@ -55,8 +55,8 @@ def plain(value: Any) -> Any:
 def divergence_dict(div: Optional[Divergence]) -> Optional[dict]:
     if div is None:
         return None
-    return {"step": div.step, "group": div.group, "field": div.field,
-            "expected": plain(div.expected), "actual": plain(div.actual), "text": div.describe()}
+    return {"step": div.step, "group": div.group, "field": div.field, "expected": plain(div.expected),
+            "actual": plain(div.actual), "rel_error": div.rel_error, "text": div.describe()}
 
 
 def short_error(exc: TargetError) -> str:
@@ -80,6 +80,48 @@ def check_recipe(target: TargetSpec, case: Case, name: str) -> Verdict:
         case="" if verdict.ok or verdict.case is None else verdict.case.describe(),
     )
     return verdict
+
+
+# --- the recipes tutorials teach -------------------------------------------------
+
+DRIFT = 1e-6  # below this relative error a difference is rounding drift; above, the recipe is wrong
+TORCH_DOCS = {  # where torch's own docs recommend against a recipe
+    "epoch_argument": "https://docs.pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate "
+                      "(step(epoch) is deprecated: 'Please use scheduler.step()')",
+    "epoch_fast_forward": "https://docs.pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate "
+                          "(step(epoch) is deprecated: 'Please use scheduler.step()')",
+}
+
+
+def check_tutorial(target: TargetSpec, case: Case, name: str) -> Verdict:
+    """A tutorial recipe's outcome for this target: safe, drifts, diverges or raises (always a result).
+
+    `epoch_argument` runs with `step(epoch)` throughout and is compared with
+    the uninterrupted run of that same loop; the others resume a plain
+    `step()` run and are compared with it.
+    """
+    check = f"recipe.{name}"
+    stepping = name == "epoch_argument"
+    docs = TORCH_DOCS.get(name, "")
+
+    def body():
+        try:
+            expected = run(target, case, interruptions=(), epoch_stepping=stepping)
+            actual = run(target, case, recipe=TUTORIAL[name], epoch_stepping=stepping)
+        except TargetError as exc:
+            found = result(name, RAISES, error=short_error(exc), case=case.describe(), info={"docs": docs})
+            return Verdict(target.name, check, PASS, case, message=f"the {name} recipe raises {found.error}",
+                           result=found)
+        div = first_divergence(expected.records, actual.records)
+        if div is None:
+            return Verdict(target.name, check, PASS, case, result=result(name, SAFE, info={"docs": docs}))
+        rel = div.rel_error
+        outcome = DRIFTS if rel is not None and rel < DRIFT else DIVERGES
+        found = result(name, outcome, divergence=divergence_dict(div), resume_step=resume_step(case),
+                       case=case.describe(), info={"docs": docs})
+        return Verdict(target.name, check, PASS, case, div, message=f"the {name} recipe {outcome}", result=found)
+
+    return guarded(target, check, case, body)
 
 
 # --- pitfall recipes ---------------------------------------------------------

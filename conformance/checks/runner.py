@@ -59,7 +59,9 @@ def judged(plan: Planned, target: TargetSpec, verdict: Verdict) -> Verdict:
     Its failure (a divergence, or a raise) passes the check, and is kept as
     the target's result in the recipe-safety table, not held against it.
     """
-    if verdict.ok or verdict.status not in (FAIL, ERROR) or not result_only(plan.check, target):
+    if verdict.ok or verdict.status not in (FAIL, ERROR):
+        return verdict
+    if not (plan.check.always_result or result_only(plan.check, target)):
         return verdict
     undeclared = ", ".join(plan.check.requires)
     result = verdict.result

@@ -22,13 +22,15 @@ one check per value, with id `<entry id>.<value id>` (`mismatch.gamma`);
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 from hypothesis import find, settings, strategies as st
 
-from conformance.checks import mismatch, placement, recipes, serialization
+from conformance.checks import closed_form, mismatch, placement, recipes, serialization
 from conformance.harness.live import fresh
+from conformance.spec import DEFAULT_ADAPTER
 from conformance.harness.oracle import check_determinism, check_resume
 from conformance.model.case import MEDIA_NAMES
 from conformance.strategies.cases import cases, mismatch_cases
@@ -58,6 +60,8 @@ class Check:
     # and its outcome is a result, not a failure (see `Capabilities`).
     offered: Optional[Callable[[Any], bool]] = None
     needs_state: bool = True  # resumes through state_dict() / load_state_dict()
+    always_result: bool = False  # its outcome is a result for the tables, never held against the target
+    applies: Optional[Callable[[Any], Optional[str]]] = None  # target -> why the check can't apply, or None
 
     @property
     def test_name(self) -> str:
@@ -98,6 +102,37 @@ def _recipe_pitfall(name: str) -> Check:
                  doc=f"pitfall: the {name} resume diverges (or is safe for this target)")
 
 
+def _steps_to_an_epoch(target) -> Optional[str]:
+    scheduler = probed(target)
+    step = getattr(scheduler, "step", None)
+    try:
+        takes_epoch = step is not None and "epoch" in inspect.signature(step).parameters
+    except (TypeError, ValueError):
+        takes_epoch = False
+    if scheduler is None or not takes_epoch:
+        return f"{target.name}'s step() takes no epoch argument"
+    if target.capabilities.metric_driven or target.adapter.step is not DEFAULT_ADAPTER.step:
+        return f"{target.name} is not stepped with a plain step(): no step(epoch) form to try"
+    return None
+
+
+def _takes_last_epoch(target) -> Optional[str]:
+    caps = target.capabilities
+    return None if caps.last_epoch_resume or caps.accepts_last_epoch else f"{target.name} takes no last_epoch"
+
+
+def _has_closed_form(target) -> Optional[str]:
+    if hasattr(probed(target), "_get_closed_form_lr"):
+        return _steps_to_an_epoch(target)
+    return f"{target.name} has no closed form (_get_closed_form_lr)"
+
+
+def _tutorial(name: str, applies) -> Check:
+    return Check(f"recipe.{name}", lambda t, case, cid: recipes.check_tutorial(t, case, name), _cases(),
+                 RECIPE_SUPPORT, 0.25, doc=f"the tutorial recipe {name}: safe, drifts, diverges or raises",
+                 needs_state=False, always_result=True, applies=applies)
+
+
 def _loop(name: str) -> Check:
     requires = ("metric_driven",) if name == "metric" else ()
     return Check(f"placement.{name}", lambda t, case, cid: placement.check_loop(t, case, f"placement.{name}"),
@@ -129,6 +164,12 @@ CHECKS: list[Check] = [
     _supported("last_epoch", 0.5, ("last_epoch_resume",), offered=_accepts_last_epoch),
     _supported("fast_forward", 0.5, ("fast_forward",), offered=lambda caps: True),
     *[_recipe_pitfall(name) for name in recipes.SEARCH_PITFALLS],
+    _tutorial("epoch_argument", _steps_to_an_epoch),
+    _tutorial("epoch_fast_forward", _steps_to_an_epoch),
+    _tutorial("reset_lr_last_epoch", _takes_last_epoch),
+    Check("consistency.closed_form", lambda t, case, cid: closed_form.check_closed_form(t, case), _cases(),
+          CONTRACT, 0.25, doc="the closed form at step k agrees with k chainable steps, up to rounding",
+          needs_state=False, applies=_has_closed_form),
     Check("recipe.last_epoch_without_optimizer",
           lambda t, case, cid: recipes.check_last_epoch_without_optimizer(t, case), _cases(), PITFALL, 0.25,
           ("last_epoch_resume",), doc="last_epoch on a fresh optimizer raises torch's KeyError or resumes",
@@ -187,6 +228,10 @@ def missing_capability(check: Check, target) -> Optional[str]:
     and a check that resumes through state the target cannot give (no
     state_dict): `serialization.weights_only` is then the one red check.
     """
+    if check.applies is not None:
+        why = check.applies(target)
+        if why:
+            return why
     if check.needs_state:
         why = missing_state(target)
         if why:
@@ -209,12 +254,26 @@ def missing_state(target) -> Optional[str]:
     return _STATE[key]
 
 
+_PROBED: dict = {}
+
+
+def probed(target) -> Any:
+    """A scheduler of `target` built from its simplest case (once), or None when it can't be built."""
+    key = (target.name, target.source)
+    if key not in _PROBED:
+        try:
+            _PROBED[key] = (find(cases(target), lambda c: True, settings=settings(database=None, max_examples=20)),)
+            _PROBED[key] += (fresh(target, _PROBED[key][0]).scheduler,)
+        except Exception:  # noqa: BLE001 - a target that can't even be built is reported by the checks
+            _PROBED[key] = (None, None)
+    return _PROBED[key][1]
+
+
 def _probe_state(target) -> Optional[str]:
-    try:
-        case = find(cases(target), lambda c: True, settings=settings(database=None, max_examples=20))
-        scheduler = fresh(target, case).scheduler
-    except Exception:  # noqa: BLE001 - a target that can't even be built is reported by the checks
+    scheduler = probed(target)
+    if scheduler is None:
         return None
+    case = _PROBED[(target.name, target.source)][0]
     for method, call in (("state_dict", lambda: target.adapter.state_dict(scheduler)),
                          ("load_state_dict", lambda: target.adapter.load_state_dict(
                              fresh(target, case).scheduler, target.adapter.state_dict(scheduler)))):

@@ -9,6 +9,8 @@ diverge.
 
 from __future__ import annotations
 
+import torch
+
 from conformance.harness.errors import calling
 from conformance.harness.live import LiveObjects, build_scheduler, new_optimizer
 
@@ -91,6 +93,47 @@ def last_epoch_without_optimizer(target, case, checkpoint) -> LiveObjects:
     return session
 
 
+# --- the recipes tutorials teach (recipe-support results, never contract failures) ---
+
+
+def epoch_argument(target, case, checkpoint) -> LiveObjects:
+    """Tutorial: build the scheduler as before, load the optimizer state, go on with step(epoch).
+
+    The run steps with `scheduler.step(epoch)` throughout (see `run(epoch_stepping=True)`);
+    no scheduler state is loaded: the epoch number carries the position.
+    """
+    session = new_optimizer(case, checkpoint)
+    session.scheduler = build_scheduler(target, session.optimizer, case.config)
+    session.optimizer.load_state_dict(checkpoint["optimizer"])
+    return session
+
+
+def epoch_fast_forward(target, case, checkpoint) -> LiveObjects:
+    """Tutorial: a fresh scheduler, one `step(k)` to jump to epoch k, then plain `step()`."""
+    session = new_optimizer(case, checkpoint)
+    session.scheduler = build_scheduler(target, session.optimizer, case.config)
+    with calling("step"):
+        session.scheduler.step(checkpoint["sched_steps"])
+    return session
+
+
+def reset_lr_last_epoch(target, case, checkpoint) -> LiveObjects:
+    """Tutorial: load the optimizer state, set each lr back to its base lr, then build with last_epoch=k-1."""
+    session = new_optimizer(case, checkpoint)
+    session.optimizer.load_state_dict(checkpoint["optimizer"])
+    for group, base in zip(session.optimizer.param_groups, case.setup.lrs):
+        initial = group.get("initial_lr", base)
+        group["lr"] = initial.clone() if isinstance(initial, torch.Tensor) else initial
+    config = {**case.config, "last_epoch": checkpoint["sched_steps"] - 1}
+    session.scheduler = build_scheduler(target, session.optimizer, config)
+    return session
+
+
+TUTORIAL = {
+    "epoch_argument": epoch_argument,
+    "epoch_fast_forward": epoch_fast_forward,
+    "reset_lr_last_epoch": reset_lr_last_epoch,
+}
 SUPPORTED = {"canonical": canonical, "last_epoch": last_epoch, "fast_forward": fast_forward}
 PITFALLS = {
     "optimizer_first": optimizer_first,
@@ -102,4 +145,5 @@ PITFALLS = {
 
 # Recipes that never read the scheduler's state: their checkpoints leave it out, so a
 # scheduler without state_dict() (or with state weights_only refuses) is judged on them.
-WITHOUT_SCHEDULER_STATE = frozenset({last_epoch, fast_forward, optimizer_only, last_epoch_without_optimizer})
+WITHOUT_SCHEDULER_STATE = frozenset({last_epoch, fast_forward, optimizer_only, last_epoch_without_optimizer,
+                                     *TUTORIAL.values()})

@@ -61,6 +61,7 @@ def run(
     interruptions: Optional[tuple] = None,
     medium: Optional[str] = None,
     on_checkpoint: Optional[Callable] = None,
+    epoch_stepping: bool = False,
 ) -> RunResult:
     """One run of `case`. With no interruptions, it is the uninterrupted reference.
 
@@ -69,7 +70,9 @@ def run(
     At each interruption the live objects are checkpointed through `medium`
     (default: the plan's) and dropped; `recipe` rebuilds fresh ones.
     `on_checkpoint(session, checkpoint)` may replace the checkpoint before it
-    travels (used by the serialization checks).
+    travels (used by the serialization checks). `epoch_stepping` steps the
+    scheduler with `step(epoch)`, epoch being the count of scheduler steps
+    taken so far, plus one (what `last_epoch` becomes after a plain `step()`).
     """
     plan = case.plan
     stops = set(plan.interruptions if interruptions is None else interruptions)
@@ -113,7 +116,10 @@ def run(
                 if action == "sched":
                     metric = plan.metrics[sched_steps] if metric_driven else None
                     with calling("step"):
-                        target.adapter.step(session.scheduler, metric)
+                        if epoch_stepping:
+                            session.scheduler.step(sched_steps + 1)
+                        else:
+                            target.adapter.step(session.scheduler, metric)
                     sched_steps += 1
                 else:
                     _set_grads(session, opt_steps, opt_steps in plan.skips)

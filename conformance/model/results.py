@@ -10,6 +10,7 @@ one result per name (`merged`), and the report reads them back with
 One vocabulary for every recipe and pitfall:
 
 - `safe`: the resumed run reproduced the uninterrupted one;
+- `drifts`: it differs in the last bits only (relative error below 1e-6);
 - `diverges`: it did not (the first divergence is kept);
 - `raises`: the resume raised (the error is kept);
 - `error` / `nondeterministic`: the target raised in a correct run, or
@@ -22,7 +23,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-SAFE, DIVERGES, RAISES = "safe", "diverges", "raises"
+SAFE, DRIFTS, DIVERGES, RAISES = "safe", "drifts", "diverges", "raises"
+RANK = {SAFE: 0, DRIFTS: 1, DIVERGES: 2, RAISES: 2}
 ERROR, NONDETERMINISTIC = "error", "nondeterministic"
 
 # mismatch.<param>: what the resumed run follows.
@@ -61,15 +63,17 @@ class RecipeResult:
 
     def describe(self) -> str:
         text = self.outcome
-        if self.divergence and self.divergence.get("step") is not None:
-            text += f" (step {self.divergence['step']})"
+        div = self.divergence or {}
+        if div.get("step") is not None:
+            rel = div.get("rel_error")
+            text += f" (step {div['step']}" + (f", rel. error {rel:.1e})" if isinstance(rel, float) and rel else ")")
         elif self.error and self.outcome == RAISES:
             text += f" ({self.error.split(':')[0]})"
         return ("UNSAFE: " + text) if self.bad else text
 
     def merged(self, earlier: Optional["RecipeResult"]) -> "RecipeResult":
-        """Examples of one test: an unsafe result, once seen, is kept."""
-        if earlier is not None and not earlier.safe and self.safe:
+        """Examples of one test: the worst outcome seen is kept (the first of equal ones)."""
+        if earlier is not None and RANK.get(earlier.outcome, 2) >= RANK.get(self.outcome, 2):
             return earlier
         return self
 
@@ -114,7 +118,55 @@ class MismatchResult:
         return dataclasses.replace(first, seen=seen, unobservable=earlier.unobservable + self.unobservable)
 
 
-TYPES = {RECIPES: RecipeResult, PLACEMENT: RecipeResult, MISMATCH: MismatchResult}
+CONSISTENCY = "consistency"
+AGREE, ROUNDING, DISAGREES = "agree", "rounding", "disagrees"
+
+
+@dataclass
+class ConsistencyResult:
+    """`consistency.closed_form`: the closed form at step k against k chainable steps.
+
+    Counts the (k, param group) values compared and those that differ, with
+    the largest difference in ulps and as a relative error. `disagrees` is a
+    difference beyond rounding, or one form raising where the other does not.
+    """
+
+    name: str
+    compared: int = 0
+    differing: int = 0
+    max_ulps: float = 0.0
+    max_rel: float = 0.0
+    worst: str = ""
+    disagreement: str = ""
+    family: str = CONSISTENCY
+
+    @property
+    def outcome(self) -> str:
+        return DISAGREES if self.disagreement else ROUNDING if self.differing else AGREE
+
+    @property
+    def bad(self) -> bool:
+        return bool(self.disagreement)
+
+    def describe(self) -> str:
+        if self.disagreement:
+            return f"DISAGREES: {self.disagreement}"
+        if not self.differing:
+            return f"agree ({self.compared} values)"
+        return (f"rounding: {self.differing} of {self.compared} values differ, up to {self.max_ulps:g} ulp "
+                f"(rel. error {self.max_rel:.1e})")
+
+    def merged(self, earlier: Optional["ConsistencyResult"]) -> "ConsistencyResult":
+        if earlier is None:
+            return self
+        worst = self if self.max_ulps > earlier.max_ulps else earlier
+        return dataclasses.replace(
+            worst, compared=earlier.compared + self.compared, differing=earlier.differing + self.differing,
+            max_ulps=max(earlier.max_ulps, self.max_ulps), max_rel=max(earlier.max_rel, self.max_rel),
+            disagreement=earlier.disagreement or self.disagreement)
+
+
+TYPES = {RECIPES: RecipeResult, PLACEMENT: RecipeResult, MISMATCH: MismatchResult, CONSISTENCY: ConsistencyResult}
 
 
 def to_json(result: Any) -> dict:

@@ -59,7 +59,6 @@ class Param:
     kind: str  # "int", "float", "bool" or "choice"
     default: Any = EMPTY
     choices: tuple = ()  # for "choice"
-    optional: bool = False  # None is allowed (annotated Optional / `X | None`)
     origin: str = ""  # where the choices came from: "Literal", "Enum", "default"
 
     @property
@@ -108,7 +107,7 @@ def read(fn) -> Signature:
             shown = f" (annotated {_show(ann)})" if ann is not EMPTY else ""
             out.problems.append(f"the required argument {p.name!r}{shown} can't be inferred: {why}")
         else:
-            out.kept[p.name] = f"default {p.default!r} kept ({why})"
+            out.kept[p.name] = f"default {_value(p.default)} kept ({why})"
     return out
 
 
@@ -131,33 +130,35 @@ def _resolve(ann, namespace: dict):
         return EMPTY
 
 
-def _members(ann) -> tuple[list, bool]:
-    """The alternatives of a Union / `X | Y` annotation without None, and whether None was one."""
+def _members(ann) -> list:
+    """The alternatives of a Union / `X | Y` annotation, None left out."""
     if typing.get_origin(ann) in (typing.Union, types.UnionType):
-        args = list(typing.get_args(ann))
-        return [a for a in args if a is not type(None)], type(None) in args
-    return [ann], False
+        return [a for a in typing.get_args(ann) if a is not type(None)]
+    return [ann]
+
+
+def _number(default, kinds: tuple) -> bool:
+    """`default` fits a numeric argument of these types (None and no default do)."""
+    return default is EMPTY or default is None or isinstance(default, kinds) and not isinstance(default, bool)
 
 
 def _classify(name: str, ann, default) -> Optional[Param]:
-    members, optional = _members(ann)
-    optional = optional or (default is None and ann is not EMPTY)
-    default_type = type(default) if default not in (EMPTY, None) else None
+    members = _members(ann)
     if ann is EMPTY:
-        members = [default_type] if default_type else []
+        members = [] if default is EMPTY or default is None else [type(default)]
     for m in members:
         if typing.get_origin(m) is typing.Literal:
-            return Param(name, "choice", default, tuple(typing.get_args(m)), optional, "Literal")
+            return Param(name, "choice", default, tuple(typing.get_args(m)), "Literal")
         if isinstance(m, type) and issubclass(m, enum.Enum):
-            return Param(name, "choice", default, tuple(m), optional, "Enum")
+            return Param(name, "choice", default, tuple(m), "Enum")
     if bool in members:
-        return Param(name, "bool", default, optional=optional)
-    if float in members or numbers.Real in members:
-        return Param(name, "float", default, optional=optional)
-    if int in members or numbers.Integral in members:
-        return Param(name, "int", default, optional=optional)
+        return Param(name, "bool", default)
+    if (float in members or numbers.Real in members) and _number(default, (int, float)):
+        return Param(name, "float", default)
+    if (int in members or numbers.Integral in members) and _number(default, (int,)):
+        return Param(name, "int", default)
     if str in members and isinstance(default, str):
-        return Param(name, "choice", default, (default,), optional, "default")
+        return Param(name, "choice", default, (default,), "default")
     return None
 
 
@@ -169,6 +170,11 @@ def _why_not(ann, default) -> str:
     if ann is EMPTY:
         return f"{type(default).__name__} values are not inferred" if default is not None else "its type is unknown"
     return "only int, float, bool, Literal and Enum arguments are inferred"
+
+
+def _value(v) -> str:
+    shown = f"{type(v).__name__}.{v.name}" if isinstance(v, enum.Enum) else repr(v)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
 
 
 def _show(ann) -> str:
@@ -213,13 +219,16 @@ def _base_order(p: Param) -> tuple:
 def base_config(sig: Signature, works) -> Optional[dict]:
     """Values for the required arguments with which the target builds and steps, or None."""
     required = [p for p in sig.params if p.required]
+    unset = [p for p in sig.params if p.default is None and p.kind in ("int", "float")]  # e.g. total_steps=None
     first = first_guess(sig)
-    if not required or works(first):
+    if works(first):
         return first
-    for p in required:  # one argument at a time, the others at their first guess
-        for value in _base_order(p)[1:]:
-            if works({**first, p.name: value}):
+    for p in required + unset:  # one argument at a time, the others at their first guess
+        for value in _base_order(p):
+            if first.get(p.name) != value and works({**first, p.name: value}):
                 return {**first, p.name: value}
+    if not required:
+        return None
     orders = [_base_order(p) for p in required]  # all together, in step
     for i in range(1, max(len(o) for o in orders)):
         trial = {p.name: o[min(i, len(o) - 1)] for p, o in zip(required, orders)}
@@ -248,7 +257,9 @@ def _candidates(p: Param, anchor) -> list:
         elif d == 0:
             values = {0.0, 1e-4, 1e-3, 0.01, 0.1}
         else:
-            values = {float(f"{d * m:.6g}") for m in FLOAT_SCALES} | ({1.0} if 0 < d < 1 else set())
+            values = {float(f"{d * m:.6g}") for m in FLOAT_SCALES}
+            if 0 < d < 1:  # taken as a fraction: up to 1, never above
+                values = {v for v in values if v <= 1.0} | ({1.0} if d >= 0.1 else set())
     values.add(d)
     return sorted(values)
 
@@ -267,7 +278,7 @@ def _run(p: Param, anchor, works, base: dict) -> list:
 
 
 def _numeric_anchor(p: Param, base: dict, works):
-    if p.required:
+    if p.name in base:
         return base[p.name]
     if p.default is not None:
         return float(p.default) if p.kind == "float" else p.default
@@ -280,19 +291,19 @@ def _strategy(p: Param, base: dict, works):
     if p.kind in ("int", "float"):
         anchor = _numeric_anchor(p, base, works)
         if anchor is None:
-            return None, f"default {p.default!r} kept (no probed {p.kind} works)", [p.default]
+            return None, f"default {_value(p.default)} kept (no probed {p.kind} works)", [p.default]
         vals = _run(p, anchor, works, base)
         lo, hi = vals[0], vals[-1]
         between = st.integers(lo, hi) if p.kind == "int" else st.floats(lo, hi)
         ordered = [anchor] + [v for v in vals if v != anchor]
         strategy = st.sampled_from(ordered) | between if lo != hi else st.just(anchor)
         shown = f"{p.kind} {lo:g}..{hi:g} (probed)"
-        if p.optional and p.default is None:
+        if p.default is None and p.name not in base:
             strategy, shown, vals = st.none() | strategy, shown + " or None", [None] + vals
         return strategy, shown, vals
     values = [p.default] if not p.required else []
     values += [v for v in _base_order(p) if v not in values and (v == base.get(p.name) or works({**base, p.name: v}))]
-    shown = "bool" if p.kind == "bool" else f"choice {' | '.join(map(repr, values))} ({p.origin})"
+    shown = "bool" if p.kind == "bool" else f"choice {' | '.join(map(_value, values))} ({p.origin})"
     return st.sampled_from(values), shown, values
 
 
@@ -304,11 +315,11 @@ def infer(sig: Signature, base: dict, works) -> Inferred:
         if len(values) > 1:
             fields[p.name], described[p.name] = strategy, shown
             varied.append(p.name)
-        elif p.required:
+        elif p.name in base:
             fields[p.name] = st.just(base[p.name])
             described[p.name] = f"{p.kind} fixed at {base[p.name]!r} (no other probed value works)"
         else:
-            described[p.name] = f"default {p.default!r} kept (no other probed value works)"
+            described[p.name] = f"default {_value(p.default)} kept (no other probed value works)"
     described.update(sig.kept)
     strategy = st.fixed_dictionaries(fields)
     return Inferred(lambda groups: strategy, tuple(varied), described)

@@ -201,4 +201,27 @@ KNOWN_FAILURES: list[KnownFailure] = [
         example=(_case({**CYCLIC, "base_lr": 0.5, "mode": "exp_range"}, 4, (1,)),
                  Change("scale_fn", DEFAULT, fn.triangular_halving)),
     ),
+    # --- consistency.closed_form
+    KnownFailure(
+        "ConstantLR", "consistency.closed_form",
+        "with total_iters=0 the two forms disagree: the chainable get_lr() applies factor at epoch 0 and "
+        "never undoes it (the undo branch needs last_epoch == total_iters after epoch 0), while the closed "
+        "form gives base_lr from epoch 0 on. A loop that switches to step(epoch) jumps by 1/factor",
+        link="https://github.com/pytorch/pytorch/pull/192655",  # open fix; RFC #168044 on unifying the forms
+        versions="2.13.0",
+        observed="config {'factor': 0.5, 'total_iters': 0}, ASGD lrs=[1.0]: at k=1, step(1) gives 1.0 and one "
+        "step() call 0.5",
+        example=_case({"factor": 0.5, "total_iters": 0}, 3, (1,)),
+    ),
+    KnownFailure(
+        "LinearLR", "consistency.closed_form",
+        "with total_iters=0 the closed form divides by zero (ZeroDivisionError in step(epoch)), while the "
+        "chainable form applies start_factor at epoch 0 and keeps it for good. The generated configs draw "
+        "total_iters >= 1, so only the registered example shows it",
+        link="https://github.com/pytorch/pytorch/issues/193682",  # RFC #168044 on unifying the forms
+        versions="2.13.0",
+        observed="config {'start_factor': 0.5, 'end_factor': 1.0, 'total_iters': 0}: step(1) raises "
+        "ZeroDivisionError where one step() call gives 0.5",
+        example=_case({"start_factor": 0.5, "end_factor": 1.0, "total_iters": 0}, 3, (1,)),
+    ),
 ]

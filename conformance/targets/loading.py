@@ -173,8 +173,9 @@ def from_callable(fn: Any, name: str, ref: str) -> TargetSpec:
     if sig.problems:
         raise LoadError(
             f"--target {ref!r}: {name} can't be built without a config: " + "; ".join(sig.problems) +
-            "\n  what to fix: annotate it (int, float, bool, Literal or Enum) or give it a default, or point "
-            "--target at a TargetSpec that builds it from a config strategy (see conformance/spec.py)"
+            "\n  what to fix: give it a default (a number, flag or choice can instead be annotated int, float, "
+            "bool, Literal or Enum), or point --target at a TargetSpec that builds it from a config strategy "
+            "(see conformance/spec.py)"
         )
     base = _base_config(fn, sig)
     scheduler, needs_momentum = _built(fn, name, ref, base)
@@ -219,7 +220,7 @@ def _builtin(fn: Any) -> Optional[TargetSpec]:
 
 def _base_config(fn, sig) -> dict:
     """Values for the required arguments that build and step (momentum tried second), or a first guess."""
-    if not any(p.required for p in sig.params):
+    if not any(p.required or p.default is None for p in sig.params):
         return {}
     for momentum in (False, True):
         base = inference.base_config(sig, inference.prober(fn, lambda: probe_optimizer(momentum)))

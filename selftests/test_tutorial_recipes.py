@@ -1,0 +1,99 @@
+"""The tutorial recipes and the closed-form consistency check: broken caught, correct safe.
+
+- a StepLR whose closed form (used by `step(epoch)`) is off by one step is
+  caught by `consistency.closed_form` and makes `recipe.epoch_fast_forward`
+  diverge, while torch's own StepLR agrees and fast-forwards safely;
+- torch's ExponentialLR differs from itself only by rounding (a result, not a
+  failure), and `epoch_fast_forward` drifts, in the last bits, for it;
+- the tutorial recipes are results: a diverging one still passes its check.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings, strategies as st
+from torch.optim.lr_scheduler import ExponentialLR, StepLR
+
+from conformance.checks.closed_form import check_closed_form
+from conformance.checks.recipes import check_tutorial
+from conformance.checks.table import BY_ID, missing_capability
+from conformance.model.case import Case, Plan
+from conformance.model.optimizer import OptimizerSetup
+from conformance.model.results import AGREE, DIVERGES, DRIFTS, ROUNDING, SAFE
+from conformance.model.verdict import FAIL, PASS
+from conformance.spec import Capabilities, TargetSpec
+from conformance.strategies.cases import cases
+from conformance.targets.builtins import BY_NAME
+
+
+class OffByOneClosedForm(StepLR):
+    """Correct when stepped with step(); its closed form (step(epoch)) is one step ahead."""
+
+    def _get_closed_form_lr(self):
+        return [base * self.gamma ** ((self.last_epoch + 1) // self.step_size) for base in self.base_lrs]
+
+
+def spec(cls, config):
+    return TargetSpec(cls.__name__, build=lambda opt, cfg: cls(opt, **cfg), configs=lambda groups: st.just(config),
+                      capabilities=Capabilities(last_epoch_resume=True), source="selftests")
+
+
+def case(config, epochs=8, at=(3,), lrs=(1.0,)):
+    return Case(OptimizerSetup("ASGD", lrs), config, Plan(epochs, at))
+
+
+STEP = {"step_size": 2, "gamma": 0.5}
+
+
+def test_a_broken_closed_form_is_caught():
+    verdict = check_closed_form(spec(OffByOneClosedForm, STEP), case(STEP))
+    assert verdict.status == FAIL, verdict.explain()
+    assert "at k=1, group 0: step(1) gives 0.5, 1 step() calls give 1.0" in verdict.message
+    assert verdict.result.bad and verdict.result.describe().startswith("DISAGREES")
+
+
+def test_a_correct_closed_form_agrees():
+    verdict = check_closed_form(spec(StepLR, STEP), case(STEP))
+    assert verdict.status == PASS and verdict.result.outcome == AGREE, verdict.explain()
+    assert verdict.result.compared == 8
+
+
+def test_exponential_lr_differs_by_rounding_only():
+    """The issue's example: ExponentialLR(0.9) at k=4 gives 0.6561 against 0.6561000000000001."""
+    verdict = check_closed_form(spec(ExponentialLR, {"gamma": 0.9}), case({"gamma": 0.9}, epochs=14))
+    found = verdict.result
+    assert verdict.status == PASS and found.outcome == ROUNDING, verdict.explain()
+    assert 0 < found.differing < found.compared == 14 and found.max_ulps <= 4 and found.max_rel < 1e-15
+
+
+def test_epoch_fast_forward_diverges_with_a_broken_closed_form_and_is_safe_with_torchs():
+    broken = check_tutorial(spec(OffByOneClosedForm, STEP), case(STEP), "epoch_fast_forward")
+    assert broken.ok and broken.result.outcome == DIVERGES, broken.explain()  # a result, not a failure
+    assert broken.result.divergence["step"] == 3 and broken.result.divergence["field"] == "lr"
+    correct = check_tutorial(spec(StepLR, STEP), case(STEP), "epoch_fast_forward")
+    assert correct.ok and correct.result.outcome == SAFE, correct.explain()
+
+
+def test_epoch_fast_forward_drifts_for_exponential_lr():
+    verdict = check_tutorial(spec(ExponentialLR, {"gamma": 0.9}), case({"gamma": 0.9}, epochs=8, at=(4,)),
+                             "epoch_fast_forward")
+    assert verdict.ok and verdict.result.outcome == DRIFTS, verdict.explain()
+    assert verdict.result.divergence["rel_error"] < 1e-15
+
+
+@pytest.mark.parametrize("name", ["epoch_argument", "epoch_fast_forward", "reset_lr_last_epoch"])
+@settings(max_examples=5, deadline=None)
+@given(data=st.data())
+def test_tutorial_recipes_never_fail_a_correct_builtin(name, data):
+    target = BY_NAME["StepLR"]
+    drawn = data.draw(cases(target), label="case")
+    verdict = check_tutorial(target, drawn, name)
+    assert verdict.ok and verdict.result.outcome in (SAFE, DRIFTS, DIVERGES, "raises"), verdict.explain()
+
+
+def test_the_checks_apply_where_they_mean_something():
+    assert missing_capability(BY_ID["consistency.closed_form"], BY_NAME["StepLR"]) is None
+    assert "no closed form" in missing_capability(BY_ID["consistency.closed_form"], BY_NAME["LambdaLR"])
+    assert "takes no epoch" in missing_capability(BY_ID["recipe.epoch_argument"], BY_NAME["SequentialLR"]) \
+        or "not stepped" in missing_capability(BY_ID["recipe.epoch_argument"], BY_NAME["SequentialLR"])
+    assert missing_capability(BY_ID["recipe.reset_lr_last_epoch"], BY_NAME["SWALR"]) is None
