@@ -8,6 +8,8 @@
         reproducers/ inside) or a path ending in .json (siblings .md/.html).
     python -m conformance.reports render REPORT.json [-o DIR]
         rewrites report.md, report.html and the reproducers from a report.json.
+    python -m conformance.reports recipes REPORT.json [--md OUT.md]
+        prints the "which resume recipe should I use?" table of a report.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import sys
 
 from conformance.reports import compare as compare_mod
 from conformance.reports import merge as merge_mod
-from conformance.reports import model, writers
+from conformance.reports import model, recipe_table, writers
 
 
 def _out_location(out: str) -> tuple[str, str]:
@@ -43,6 +45,9 @@ def main(argv=None) -> int:
     p = sub.add_parser("render", help="rewrite .md/.html/reproducers from a report.json")
     p.add_argument("report")
     p.add_argument("-o", "--output", metavar="OUT", help="directory or .json path (default: in place)")
+    p = sub.add_parser("recipes", help="the recipe x target table of a report")
+    p.add_argument("report")
+    p.add_argument("--md", metavar="OUT.md", help="also write it to a Markdown file")
     args = parser.parse_args(argv)
 
     try:
@@ -66,6 +71,12 @@ def main(argv=None) -> int:
                 print(f"warning: {w}")
             return 0
         report = model.load(args.report)
+        if args.command == "recipes":
+            text = recipe_table.table(report)
+            print(text, end="")
+            if args.md:
+                model.write_atomic(args.md, text)
+            return 0
         directory, stem = _out_location(args.output or args.report)
         writers.write_all(report, directory, stem)
         print(f"written: {os.path.join(directory, stem)}.{{json,md,html}}")

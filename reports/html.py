@@ -33,9 +33,9 @@ section.failure{border:1px solid #e0e0e0;border-radius:6px;padding:.2em 1em 1em;
 div.scroll{overflow-x:auto;max-width:100%}img.plot{max-width:100%;border:1px solid #eee}.muted{color:#777}ul.env{padding-left:1.2em}
 body{box-sizing:border-box;overflow-wrap:anywhere}div.scroll table{overflow-wrap:normal}
 div.scroll td.name{position:sticky;left:0;background:#fff;z-index:1}div.scroll th.name{left:0;z-index:2}
-table.summary{width:100%;table-layout:fixed}table.summary td,table.summary th{text-align:left;vertical-align:top;white-space:normal}
-table.summary col.c-target{width:26%}table.summary col.c-verdict{width:10%}table.summary col.c-problems{width:9%}
-table.summary col.c-fix{width:43%}table.summary col.c-records{width:12%}
+table.summary{width:100%;table-layout:fixed}
+table.summary td,table.summary th{text-align:left;vertical-align:top;white-space:normal}
+col.c-target{width:26%}col.c-verdict{width:10%}col.c-problems{width:9%}col.c-fix{width:43%}col.c-records{width:12%}
 .t-failing{background:#f8d7da;font-weight:600}.t-known{background:#fff3cd}.t-ok{background:#e6f4ea}
 .checks{color:#555;font-size:12px}ol.problems{padding-left:1.4em}ol.problems>li{margin:.4em 0}
 .pid{font-weight:600;font-family:ui-monospace,monospace}.src{color:#777;font-size:11.5px}
@@ -231,7 +231,8 @@ def _summary(entries: list[dict], anchors: dict) -> str:
         source = f"<div class=\"src\">{_e(e['source'])}</div>" if e.get("source") else ""
         name = e["name"] if e["name"] != "-" else "(no target)"
         out.append(f"<tr data-target=\"{_e(e['name'])}\" data-verdict=\"{_e(e['verdict'])}\">"
-                   f"<td>{_breakable(name)}{source}</td><td class=\"{VERDICT_CLASS.get(e['verdict'], '')}\">{verdict}</td>"
+                   f"<td>{_breakable(name)}{source}</td>"
+                   f"<td class=\"{VERDICT_CLASS.get(e['verdict'], '')}\">{verdict}</td>"
                    f"<td>{_e(problems.problems_count(e))}</td><td>{fix}</td>"
                    f"<td class=\"checks\">{_e(problems.counts_line(e))}</td></tr>")
     out.append("</tbody></table>")

@@ -135,7 +135,8 @@ def key_of(record: dict) -> tuple[str, str, str]:
     if exc:
         name, text = exc
         short = text.split(". ")[0].rstrip(".") + " …" if len(text) > 120 and ". " in text else text
-        return "error", f"error|{name}|{normalize(text)}", f"{name}: {short}" if short else name
+        key = f"error|{name.rsplit('.', 1)[-1]}|{normalize(text)}"  # _pickle.UnpicklingError = UnpicklingError
+        return "error", key, f"{name}: {short}" if short else name
     line = _first_line(message) or f"{record.get('verdict')} without a message"
     return "message", "message|" + normalize(line), line
 
@@ -157,7 +158,7 @@ def _problem(kind: str, key: str, title: str, records: list[dict], known: bool) 
                 details.append(detail)
     if details:
         title = f"{title} {' · '.join(details)}"
-    example = next((r for r in records if (r.get("failure") or {}).get("reproducer")), records[0])
+    example = min(records, key=_example_rank)
     out = {
         "kind": kind,
         "key": key,
@@ -173,6 +174,18 @@ def _problem(kind: str, key: str, title: str, records: list[dict], known: bool) 
         out["reasons"] = sorted({r.get("reason") or "" for r in records} - {""})
         out["observed"] = [title]
     return out
+
+
+#: the check that shows a problem most plainly, first: its reproducer is the problem's example
+EXAMPLE_ORDER = ("serialization.weights_only", "resume.canonical", "resume.", "serialization.", "recipe.",
+                 "placement.", "mismatch.")
+
+
+def _example_rank(record: dict) -> tuple:
+    check = model.record_key(record)[1]
+    rank = next((i for i, p in enumerate(EXAMPLE_ORDER) if check == p or (p.endswith(".") and check.startswith(p))),
+                len(EXAMPLE_ORDER))
+    return (not (record.get("failure") or {}).get("reproducer"), rank, check)
 
 
 def group(records: Iterable[dict], known: bool = False) -> list[dict]:

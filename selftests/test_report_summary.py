@@ -20,7 +20,6 @@ import struct
 
 import pytest
 
-from conformance.reports import html as html_mod
 from conformance.reports import model, problems, writers
 from conformance.reports.__main__ import main as cli
 from conformance.reports.markdown import markdown
@@ -105,7 +104,7 @@ def test_the_same_error_in_two_checks_is_one_problem():
     assert "Unsupported global: GLOBAL numpy._core.multiarray.scalar" in p["title"]
     assert "\x1b" not in p["title"] and "[1m" not in p["title"]
     assert [r["check"] for r in p["records"]] == p["checks"]
-    assert p["example"]["reproducer"] == "reproducers/repro_S_recipe.canonical.py"
+    assert p["example"]["reproducer"] == "reproducers/repro_S_serialization.weights_only.py"  # the plainest check
 
 
 def test_different_errors_are_different_problems():
@@ -141,6 +140,13 @@ def test_divergence_key_keeps_dtypes_and_sees_one_ulp():
     b = diverging("S", "resume.canonical", step=1, expected=0.6567431092262268, actual=off)
     c = diverging("S", "resume.multi", step=1, expected=f32, actual=f32)
     assert len({problems.key_of(r)[1] for r in (a, b, c)}) == 3
+
+
+def test_an_error_is_the_same_with_or_without_its_module():
+    a = record("S", "resume.canonical", message="S raised in load_state_dict(): _pickle.UnpicklingError: bad data")
+    b = record("S", "resume.multi", message="S raised in load_state_dict(): UnpicklingError: bad data")
+    (p,) = problems.group([a, b])
+    assert p["checks"] == ["resume.canonical", "resume.multi"]
 
 
 def test_error_keys_normalize_numbers_and_addresses():
@@ -341,6 +347,26 @@ def _png_size(path) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
+PROBE = (
+    "<script>window.onload=()=>{const d=document.documentElement,m=document.querySelector('#matrix + div.scroll');"
+    "document.title=['inner',window.innerWidth,'client',d.clientWidth,'scroll',d.scrollWidth,'body',"
+    "document.body.scrollWidth,'matrix',m.scrollWidth,m.clientWidth,'summary',"
+    "document.querySelector('table.summary').getBoundingClientRect().right].join(' ');}</script></body>")
+
+
+def measure(text: str, tmp_path, name: str) -> dict:
+    """The page's laid-out widths at a 1280 px window, from a copy of it with a probe script."""
+    probe = tmp_path / f"{name}.html"
+    probe.write_text(text.replace("</body>", PROBE))
+    dom = headless(browser(), "--window-size=1280,900", "--virtual-time-budget=5000", "--dump-dom", probe.as_uri(),
+                   tmp=tmp_path)
+    title = re.search(r"<title>(.*?)</title>", dom.stdout).group(1)
+    m = re.fullmatch(r"inner (\d+) client (\d+) scroll (\d+) body (\d+) matrix (\d+) (\d+) summary ([\d.]+)", title)
+    assert m, (title, dom.stderr[-2000:])
+    keys = ("inner", "client", "scroll", "body", "matrix_scroll", "matrix_box", "summary_right")
+    return {"title": title, **dict(zip(keys, map(float, m.groups())))}
+
+
 @pytest.mark.skipif(browser() is None, reason="no headless browser installed: apt-get install -y chromium")
 def test_25_targets_read_at_1280_px_without_scrolling_sideways(tmp_path):
     rep = many_targets(25)
@@ -355,20 +381,14 @@ def test_25_targets_read_at_1280_px_without_scrolling_sideways(tmp_path):
     assert done.returncode == 0 and shot.stat().st_size > 10_000, done.stderr[-2000:]
     assert _png_size(shot) == (1280, 900)
 
-    # measure the laid-out page: the body never scrolls sideways, the matrix scrolls in its own box
-    probe = tmp_path / "probe.html"
-    probe.write_text(text.replace("</body>", (
-        "<script>window.onload=()=>{const d=document.documentElement,m=document.querySelector('#matrix + div.scroll');"
-        "document.title=['inner',window.innerWidth,'client',d.clientWidth,'scroll',d.scrollWidth,'body',"
-        "document.body.scrollWidth,'matrix',m.scrollWidth,m.clientWidth,'summary',"
-        "document.querySelector('table.summary').getBoundingClientRect().right].join(' ');}</script></body>")))
-    dom = headless(browser(), "--window-size=1280,900", "--virtual-time-budget=5000", "--dump-dom", probe.as_uri(),
-                   tmp=tmp_path)
-    title = re.search(r"<title>(.*?)</title>", dom.stdout).group(1)
-    m = re.fullmatch(r"inner (\d+) client (\d+) scroll (\d+) body (\d+) matrix (\d+) (\d+) summary ([\d.]+)", title)
-    assert m, title
-    inner, client, scroll, body, matrix_scroll, matrix_box, summary_right = map(float, m.groups())
-    assert inner == 1280, title
-    assert scroll <= client <= 1280 and body <= client, f"the page scrolls sideways at 1280 px: {title}"
-    assert summary_right <= client, title
-    assert matrix_scroll > matrix_box, f"25 targets should overflow the matrix's own box: {title}"
+    # the body never scrolls sideways; the matrix does, in its own box
+    got = measure(text, tmp_path, "probe")
+    assert got["inner"] == 1280, got["title"]
+    assert got["scroll"] <= got["client"] <= 1280 and got["body"] <= got["client"], \
+        f"the page scrolls sideways at 1280 px: {got['title']}"
+    assert got["summary_right"] <= got["client"], got["title"]
+    assert got["matrix_scroll"] > got["matrix_box"], f"25 targets should overflow the matrix's box: {got['title']}"
+
+    # the control: the same probe does see a page that is too wide
+    wide = measure(text.replace("<body>", "<body><div style=\"width:1500px\">too wide</div>"), tmp_path, "wide")
+    assert wide["scroll"] > wide["client"], wide["title"]
