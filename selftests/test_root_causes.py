@@ -14,7 +14,12 @@ from __future__ import annotations
 
 import pytest
 
-from selftests.runner import run_suite
+import json
+import os
+import subprocess
+import sys
+
+from selftests.runner import ROOT, run_suite
 
 FILES = ["conformance/tests/test_targets.py", "conformance/tests/test_checks.py"]
 NAMES = ("UnsafeAndOffByOne", "NeedsUnsafeUnpickling", "NoStateDict")
@@ -58,3 +63,26 @@ def test_missing_state_dict_is_one_red_check_and_the_rest_report_what_they_can(r
     assert status == "skipped" and "cannot be checkpointed (it has no state_dict())" in message, message
     assert tests["test_determinism"][0] == "passed"
     assert tests["test_recipe_fast_forward"][0] == "passed"  # replaying k steps needs no state
+
+
+@pytest.fixture(scope="session")
+def two_causes_report(shared_dir):
+    """The report of UnsafeAndOffByOne on the two checks its two causes break first."""
+    out = shared_dir / "two_causes"
+    if not (out / "report.json").exists():
+        subprocess.run([sys.executable, "-m", "pytest", "-n", "0", "-q", "-p", "no:cacheprovider",
+                        "-p", "selftests.profile_plugin", "--hypothesis-profile", "ci-detect",
+                        "--target=selftests.bestiary:UnsafeAndOffByOne", f"--report-dir={out}",
+                        "-k", "weights_only or resume_canonical", *FILES],
+                       cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, timeout=600)
+    return json.loads((out / "report.json").read_text())
+
+
+def test_the_report_shows_two_problems_not_one(two_causes_report):
+    (target,) = [t for t in two_causes_report["targets"] if t["name"] == "UnsafeAndOffByOne"]
+    problems = target["problems"]
+    assert len(problems) == 2, json.dumps(problems, indent=1)[:3000]
+    checks = sorted(c for p in problems for c in p["checks"])
+    assert checks == ["resume.canonical", "serialization.weights_only"], checks
+    titles = " / ".join(p["title"] for p in problems)
+    assert "UnpicklingError" in titles and "first divergence" in titles, titles
