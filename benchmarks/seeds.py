@@ -69,7 +69,7 @@ def statuses(junit: Path) -> dict[str, str]:
 def bestiary_run(seed, plugin_dir, work) -> dict:
     wanted = " or ".join(f"({test} and {name} and not without_optimizer)"
                          for name, (test, _) in bestiary.EXPECTED.items())
-    targets = [f"--target=selftests.bestiary:{name}" for name in bestiary.EXPECTED]
+    targets = [f"--target=selftests.bestiary:{bestiary.REFS.get(name, name)}" for name in bestiary.EXPECTED]
     junit = work / f"bestiary-{seed}.xml"
     pytest([*targets, "--lrc-timeout=10", "--no-report", "-k", wanted, *FILES], seed, plugin_dir, junit)
     got = statuses(junit)

@@ -103,6 +103,9 @@ class TargetSpec:
     # the keys of the target's simplest config.
     hyperparameters: Optional[tuple] = None
     pinned: tuple = ()
+    # How each constructor argument was inferred, for a class or factory loaded without a
+    # TargetSpec (e.g. {"gamma": "float 0.05..1 (probed)"}); empty for hand-written specs.
+    inferred: Mapping[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return f"TargetSpec({self.name!r})"

@@ -45,6 +45,10 @@ def markdown(report: dict, repro_prefix: str = "") -> str:
     lines += ["## Run", ""]
     lines += [f"- {line}" for line in environment_lines(report)]
     lines += [f"- targets: {target_list(report)}"]
+    for entry in report.get("targets", []):
+        if entry.get("inferred"):
+            how = "; ".join(f"`{arg}` {text}" for arg, text in entry["inferred"].items())
+            lines.append(f"- configs of {entry['name']} inferred from its signature: {how}")
     for b in report.get("broken_targets", []):
         lines.append(f"- target that did not load: **{b['name']}**: {b['problem']}")
     lines.append("")

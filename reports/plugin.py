@@ -365,7 +365,10 @@ class Collector:
         torch_version = torch.__version__
         targets, broken = [], []
         for t in self.config.stash.get(TARGETS, []):
-            targets.append({"name": t.name, "source": getattr(t, "source", "")})
+            entry = {"name": t.name, "source": getattr(t, "source", "")}
+            if getattr(t, "inferred", None):
+                entry["inferred"] = dict(t.inferred)  # how each constructor argument was inferred
+            targets.append(entry)
         for b in self.config.stash.get(BROKEN, []):
             broken.append({"name": b.name, "problem": b.problem})
         if not hasattr(self, "_git_state"):

@@ -12,6 +12,7 @@ import itertools
 
 import torch
 
+from conformance.spec import Capabilities, TargetSpec
 from selftests.controls import StepDecay
 
 
@@ -270,6 +271,16 @@ class HangsAfterLoad(StepDecay):
             pass
         super().step()
 
+
+# A plain class only offers the last_epoch recipe (its outcome is a result); this record
+# declares it, as a library that documents last_epoch resuming would.
+LAST_EPOCH_DECLARED = TargetSpec(
+    "LastEpochIgnoresInitialLr",
+    build=lambda optimizer, config: LastEpochIgnoresInitialLr(optimizer, **config),
+    capabilities=Capabilities(last_epoch_resume=True, accepts_last_epoch=True),
+    source="selftests.bestiary:LAST_EPOCH_DECLARED",
+)
+REFS = {"LastEpochIgnoresInitialLr": "LAST_EPOCH_DECLARED"}  # name -> attribute, when not the class itself
 
 # name -> (the test that catches it, the verdict it must get)
 EXPECTED = {

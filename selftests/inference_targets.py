@@ -161,3 +161,7 @@ class SubclassedStepLR(StepLR):
 OPTIMIZER = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
 SCHEDULER = StepLR(OPTIMIZER, step_size=3)
 NAME = "torch.optim.lr_scheduler:StepLR"
+
+
+class StepLR(StepDecay):
+    """A user's own class that happens to share a built-in's name."""

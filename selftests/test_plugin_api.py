@@ -57,9 +57,14 @@ def test_forms_and_names():
     assert [t.name for t in by_key] == ["decay", "UpdateCounter"]  # a dict's keys name classes and factories
 
 
-def test_builtin_name_clash_keeps_both():
+def test_a_builtin_named_by_path_is_the_builtin_record():
     good, _ = select(["torch.optim.lr_scheduler:ReduceLROnPlateau", "ReduceLROnPlateau"])
-    assert [t.name for t in good] == ["ReduceLROnPlateau", "ReduceLROnPlateau@torch"]
+    assert [t.name for t in good] == ["ReduceLROnPlateau"]  # one target, the built-in's own record
+
+
+def test_a_user_class_named_like_a_builtin_keeps_both():
+    good, _ = select(["StepLR", "selftests.inference_targets:StepLR"])
+    assert [t.name for t in good] == ["StepLR", "StepLR@selftests.inference_targets:StepLR"]
 
 
 def _case(groups=2, epochs=12, stops=(5,)):

@@ -327,19 +327,7 @@ def infer(sig: Signature, base: dict, works) -> Inferred:
 
 # --- what the report can say -----------------------------------------------
 
-_REGISTRY: dict = {}  # (target name, source) -> {argument: how it was inferred}
-
-
-def record(name: str, source: str, described: dict) -> None:
-    _REGISTRY[(name, source)] = dict(described)
-
 
 def inferred(target) -> dict:
     """{argument: how it was inferred} for a target loaded by inference; {} otherwise."""
-    name, source = getattr(target, "name", target), getattr(target, "source", None)
-    for key in ((name, source), (name.partition("@")[0], source)):
-        if key in _REGISTRY:
-            return dict(_REGISTRY[key])
-    if source is None:
-        return next((dict(d) for (n, _), d in _REGISTRY.items() if n == name), {})
-    return {}
+    return dict(getattr(target, "inferred", {}) or {})

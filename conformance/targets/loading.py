@@ -33,6 +33,7 @@ from torch.optim import lr_scheduler, swa_utils
 from conformance.harness import timelimit
 from conformance.spec import Capabilities, OptimizerNeeds, TargetSpec, step_takes_metric
 from conformance.targets import inference
+from conformance.targets.builtins import BY_NAME
 
 FORMS = ("a scheduler class, a factory f(optimizer, ...) -> scheduler, "
          "a TargetSpec, or a list or dict of these")
@@ -100,7 +101,10 @@ def convert(obj: Any, name: str, ref: str) -> list:
     elif isinstance(obj, (list, tuple)):
         items = [(None, x) for x in obj]
     else:
-        return [from_callable(obj, name, ref)]
+        try:
+            return [from_callable(obj, name, ref)]
+        except LoadError as exc:
+            return [BrokenTarget(ref, str(exc))]
     if not items:
         return [BrokenTarget(ref, f"--target {ref!r} is an empty {type(obj).__name__}; it should hold {FORMS}")]
     out = []
@@ -192,7 +196,6 @@ def from_callable(fn: Any, name: str, ref: str) -> TargetSpec:
             f"non-standard stepping API, use a TargetSpec with an adapter from conformance/adapters.py"
         )
     found = inference.infer(sig, base, inference.prober(fn, lambda: probe_optimizer(needs_momentum)))
-    inference.record(name, ref, found.described)
     return TargetSpec(
         name=name,
         build=_builder(fn),
@@ -205,13 +208,12 @@ def from_callable(fn: Any, name: str, ref: str) -> TargetSpec:
         needs=(lambda config: OptimizerNeeds(momentum=True)) if needs_momentum else (lambda config: OptimizerNeeds()),
         source=ref,
         hyperparameters=found.hyperparameters,
+        inferred=found.described,
     )
 
 
 def _builtin(fn: Any) -> Optional[TargetSpec]:
     """The built-in record of a torch scheduler class (matched by identity), else None."""
-    from conformance.targets.builtins import BY_NAME  # lazily: builtins pulls in the strategies
-
     for name, spec in BY_NAME.items():
         if fn is getattr(lr_scheduler, name, None) or fn is getattr(swa_utils, name, None):
             return spec
