@@ -8,8 +8,9 @@
         check(target)
 
 gives one pytest test per target x check, with ids like
-`MyScheduler-resume.canonical`. Targets are what `--target` accepts (classes,
-zero-config factories, `TargetSpec`s). Every check of the CHECKS table runs,
+`MyScheduler-resume.canonical`. Targets are what `--target` accepts: classes and
+factories (their numeric, boolean and choice arguments inferred from the
+signature), and `TargetSpec`s. Every check of the CHECKS table runs,
 the same set the pytest plugin collects for the target; `checks=[...]`
 narrows it to ids or family prefixes. `expected_failures` is `{check id or
 family prefix: reason}` for every target, or a callable `target -> {...}`;
