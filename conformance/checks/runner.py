@@ -63,13 +63,13 @@ def judged(plan: Planned, target: TargetSpec, verdict: Verdict) -> Verdict:
         return verdict
     if not (plan.check.always_result or result_only(plan.check, target)):
         return verdict
-    undeclared = ", ".join(plan.check.requires)
     result = verdict.result
     if result is not None and hasattr(result, "supported"):
         result = replace(result, supported=False)
+    why = ("this check's outcome is always a result" if plan.check.always_result else
+           f"{target.name} offers but does not declare {', '.join(plan.check.requires)}, so this is a result")
     return replace(verdict, status=PASS, result=result,
-                   message=f"{target.name} offers but does not declare {undeclared}, so this is a result, "
-                   f"not a failure: {verdict.message}".rstrip(": "))
+                   message=f"{why}, not a failure: {verdict.message}".rstrip(": "))
 
 
 def hypothesis_test(plan: Planned, target: TargetSpec, key: str, known_failure: bool = False,
