@@ -127,6 +127,20 @@ class NoStateDict:
             group["lr"] = base * self.gamma ** (self.t // self.every)
 
 
+_CHECKPOINTED_T: dict = {}  # module-level: survives an in-process resume, not a new process
+
+
+class GlobalCheckpoint(StepDecay):
+    """Keeps its step count in a module global at state_dict() and reads it back on load: lost in a new process."""
+
+    def state_dict(self):
+        _CHECKPOINTED_T["t"] = self.t
+        return {k: v for k, v in super().state_dict().items() if k != "t"}
+
+    def load_state_dict(self, state):
+        super().load_state_dict({**state, "t": _CHECKPOINTED_T.get("t", 0)})
+
+
 _built = itertools.count()
 
 
@@ -293,6 +307,7 @@ EXPECTED = {
     "NeedsUnsafeUnpickling": ("test_serialization_weights_only", "fail"),
     "UnsafeAndOffByOne": ("test_resume_canonical", "fail"),
     "NoStateDict": ("test_serialization_weights_only", "error"),
+    "GlobalCheckpoint": ("test_resume_fresh_process", "fail"),
     "GlobalCounter": ("test_determinism", "nondeterministic"),
     "CountsGetLastLr": ("test_resume_canonical", "fail"),
     "MomentumNotRestored": ("test_resume_canonical", "fail"),

@@ -28,7 +28,7 @@ from typing import Any, Callable, Optional
 
 from hypothesis import find, settings, strategies as st
 
-from conformance.checks import closed_form, mismatch, placement, recipes, serialization
+from conformance.checks import closed_form, fresh_process, mismatch, placement, recipes, serialization
 from conformance.harness.live import fresh
 from conformance.spec import DEFAULT_ADAPTER
 from conformance.harness.oracle import check_determinism, check_resume
@@ -158,6 +158,9 @@ CHECKS: list[Check] = [
           doc="one interruption, through a file, reproduces the run"),
     Check("resume.multi", lambda t, case, cid: check_resume(t, case, "resume.multi"), _cases((2, 4)),
           doc="2-4 interruptions, each its own round trip, reproduce the run"),
+    Check("resume.fresh_process", lambda t, case, cid: fresh_process.check_fresh_process(t, case), _cases((1, 1)),
+          CONTRACT, 0.25, doc="checkpointed here, resumed in a fresh Python process: the same run",
+          applies=fresh_process.unreachable),
     Check("resume.edge", lambda t, case, cid: check_resume(t, case, cid),
           lambda t, case: st.just(case), variants=_pinned, doc="pinned edge cases resume exactly"),
     _supported("canonical", 0.25),

@@ -62,6 +62,8 @@ def run(
     medium: Optional[str] = None,
     on_checkpoint: Optional[Callable] = None,
     epoch_stepping: bool = False,
+    resume_from: Optional[dict] = None,
+    hand_over: Optional[Callable[[dict], list]] = None,
 ) -> RunResult:
     """One run of `case`. With no interruptions, it is the uninterrupted reference.
 
@@ -73,6 +75,10 @@ def run(
     travels (used by the serialization checks). `epoch_stepping` steps the
     scheduler with `step(epoch)`, epoch being the count of scheduler steps
     taken so far, plus one (what `last_epoch` becomes after a plain `step()`).
+
+    `resume_from` starts the run at a checkpoint (its loop position), resumed
+    with `recipe`; `hand_over(checkpoint)` takes the run over at the first
+    interruption and returns the records of the rest (another process).
     """
     plan = case.plan
     stops = set(plan.interruptions if interruptions is None else interruptions)
@@ -90,17 +96,24 @@ def run(
     random.seed(SEED)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        try:
-            session = fresh(target, case)
-        except TargetError as exc:
-            if exc.phase != "build":
-                raise
-            # The target refuses the config itself: a generated config it cannot take is
-            # no evidence about resuming (the checks filter it out), never a verdict.
-            raise Rejected(f"build() refused the config: {type(exc.exc).__name__}: {exc.exc}") from exc
+        begin = 0
+        if resume_from is not None:
+            session = recipe(target, case, resume_from)
+            begin, sched_steps, opt_steps = (resume_from[k] for k in ("iteration", "sched_steps", "opt_steps"))
+        else:
+            try:
+                session = fresh(target, case)
+            except TargetError as exc:
+                if exc.phase != "build":
+                    raise
+                # The target refuses the config itself: a generated config it cannot take is
+                # no evidence about resuming (the checks filter it out), never a verdict.
+                raise Rejected(f"build() refused the config: {type(exc.exc).__name__}: {exc.exc}") from exc
         attach(session)
         for i, iteration in enumerate(case.loop.iterations(plan.epochs)):
-            if i in stops:
+            if i < begin:
+                continue
+            if i in stops and i != begin:
                 position = {"iteration": i, "sched_steps": sched_steps, "opt_steps": opt_steps}
                 ckpt = checkpoint(target, session, position, recipe not in WITHOUT_SCHEDULER_STATE)
                 if on_checkpoint is not None:
@@ -110,6 +123,9 @@ def run(
                     result.notes.append(note)
                 result.checkpoints.append(ckpt)
                 recorder.detach()
+                if hand_over is not None:
+                    result.records.extend(hand_over(ckpt))
+                    break
                 session = recipe(target, case, ckpt)
                 attach(session)
             for action in iteration:

@@ -1,0 +1,51 @@
+"""`resume.fresh_process` catches what no in-process check can: state kept in a module global.
+
+`GlobalCheckpoint` writes its step count into a module-level dict at
+state_dict() and reads it back on load. Every in-process check passes (the
+global is there when the same interpreter loads), and so does determinism
+(uninterrupted runs never checkpoint). Resumed in a fresh interpreter, the
+count is gone. Correct schedulers, built-in or loaded by reference, pass.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.checks.fresh_process import check_fresh_process, unreachable
+from conformance.model.case import Case, Plan
+from conformance.model.optimizer import OptimizerSetup
+from conformance.spec import TargetSpec
+from conformance.targets.builtins import BY_NAME
+from conformance.targets.loading import load
+from selftests.runner import run_suite
+
+FILES = ["conformance/tests/test_targets.py", "conformance/tests/test_checks.py"]
+CASE = Case(OptimizerSetup("SGD", (0.1,), {"momentum": 0.9}), {}, Plan(9, (4,)))
+
+
+@pytest.fixture(scope="session")
+def global_checkpoint_run(shared_dir):
+    return run_suite(shared_dir, "fresh_process", ["--target=selftests.bestiary:GlobalCheckpoint",
+                                                   "--lrc-timeout=0", *FILES])
+
+
+def test_only_the_fresh_process_check_catches_module_level_state(global_checkpoint_run):
+    tests = {t.split("[")[0]: s for t, (s, _) in global_checkpoint_run["tests"].items()}
+    red = sorted(t for t, s in tests.items() if s in ("failed", "error"))
+    assert red == ["test_resume_fresh_process"], red
+    assert tests["test_resume_canonical"] == "passed" and tests["test_determinism"] == "passed"
+    message = global_checkpoint_run["tests"]["test_resume_fresh_process[GlobalCheckpoint]"][1]
+    assert "fresh Python process" in message and "first divergence at optimizer step" in message
+
+
+def test_correct_schedulers_resume_in_a_fresh_process():
+    assert check_fresh_process(load("selftests.controls:StepDecay")[0], CASE).ok
+    steplr = Case(OptimizerSetup("SGD", (0.1,), {"momentum": 0.9}), {"step_size": 2, "gamma": 0.5}, Plan(9, (4,)))
+    assert check_fresh_process(BY_NAME["StepLR"], steplr).ok
+
+
+def test_a_target_the_fresh_process_cannot_import_is_skipped():
+    local = TargetSpec("Local", build=lambda opt, cfg: None, source="")
+    assert "another interpreter can't import it" in unreachable(local)
+    assert unreachable(BY_NAME["StepLR"]) is None
+    assert unreachable(load("selftests.controls:StepDecay")[0]) is None
