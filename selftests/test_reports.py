@@ -198,6 +198,17 @@ def test_crashed_worker_leaves_an_error_record(tmp_path):
     assert report["summary"]["ok"] is False
 
 
+def test_a_mid_run_report_shows_unrun_tests_as_not_run(tmp_path):
+    proc = run_suite(tmp_path, "conformance/tests/test_checks.py", "-k", "determinism or resume_canonical or multi",
+                     "--target", "StepLR", "-p", BROKEN, extra_env={"LRC_SELFTEST_PEEK": "test_resume_canonical"})
+    assert proc.returncode == 0, proc.stdout[-2000:]
+    midrun = json.loads((tmp_path / "report.midrun.json").read_text())
+    assert midrun["status"] == "running" and midrun["complete"] is False
+    assert midrun["summary"]["verdicts"]["error"] == 0, midrun["summary"]  # never "error" for what hasn't run
+    assert any("test_resume_multi" in n for n in midrun["not_run"])
+    assert json.loads((tmp_path / "report.json").read_text())["complete"] is True
+
+
 def test_terminated_run_writes_an_incomplete_report(tmp_path):
     proc = run_suite(tmp_path, "conformance/tests/test_checks.py", "-k", "determinism or resume_canonical or multi",
                      "--target", "StepLR", "-p", BROKEN, extra_env={"LRC_SELFTEST_SIGTERM": "test_resume_canonical"})

@@ -6,12 +6,15 @@
 - Loaded with `-p`, this module is also a plugin: `LRC_SELFTEST_CRASH=<substring>`
   kills the process running the matching test (an xdist worker crash), and
   `LRC_SELFTEST_SIGTERM=<substring>` sends SIGTERM to the run there (a CI
-  timeout), so the report must come out incomplete.
+  timeout), so the report must come out incomplete, and
+  `LRC_SELFTEST_PEEK=<substring>` writes the mid-run report there and keeps a
+  copy as `report.midrun.json` (what a reader opening it mid-run sees).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 
 from torch.optim.lr_scheduler import StepLR
@@ -37,3 +40,9 @@ def pytest_runtest_call(item):
     stop = os.environ.get("LRC_SELFTEST_SIGTERM")
     if stop and stop in item.nodeid:
         os.kill(os.getpid(), signal.SIGTERM)
+    peek = os.environ.get("LRC_SELFTEST_PEEK")
+    if peek and peek in item.nodeid:
+        collector = item.config.pluginmanager.get_plugin("lrc-report-collector")
+        collector._write(final=False)
+        shutil.copy(os.path.join(collector.report_dir, "report.json"),
+                    os.path.join(collector.report_dir, "report.midrun.json"))
