@@ -207,9 +207,7 @@ VERDICT_CLASS = {problems.FAILING: "t-failing", problems.KNOWN_ONLY: "t-known", 
 
 def _summary(entries: list[dict], anchors: dict) -> str:
     """One row per target: verdict, distinct problems, the problem to fix first and the checks it breaks."""
-    counts = Counter(e["verdict"] for e in entries)
-    parts = [f"{counts[v]} {v}" for v in (problems.FAILING, problems.KNOWN_ONLY, problems.OK) if counts.get(v)]
-    out = [f"<h2 id=\"summary\">Targets ({len(entries)}: {_e(', '.join(parts) or 'none')})</h2>"]
+    out = [f"<h2 id=\"summary\">Targets ({len(entries)}: {_e(problems.verdict_counts(entries))})</h2>"]
     if not entries:
         return "\n".join(out + ["<p>No target reported.</p>"])
     out.append("<table class=\"summary\"><colgroup><col class=\"c-target\"><col class=\"c-verdict\">"

@@ -125,9 +125,7 @@ def _problem_ids(entries: list[dict]) -> dict:
 
 def summary_md(entries: list[dict]) -> list[str]:
     """The per-target summary: verdict, distinct problems, what to fix first."""
-    counts = Counter(e["verdict"] for e in entries)
-    parts = [f"{counts[v]} {v}" for v in (problems.FAILING, problems.KNOWN_ONLY, problems.OK) if counts.get(v)]
-    out = [f"## Targets ({len(entries)}: {', '.join(parts) or 'none'})", ""]
+    out = [f"## Targets ({len(entries)}: {problems.verdict_counts(entries)})", ""]
     if not entries:
         return out + ["No target reported.", ""]
     rows = []

@@ -354,3 +354,9 @@ def n_checks(problem: dict) -> str:
 
 def counts_line(entry: dict) -> str:
     return ", ".join(f"{n} {v}" for v, n in entry["counts"].items()) or "no records"
+
+
+def verdict_counts(entries: list[dict]) -> str:
+    """"2 failing, 14 ok": how many targets have each verdict, worst first (the summary's heading)."""
+    counts = Counter(e["verdict"] for e in entries)
+    return ", ".join(f"{counts[v]} {v}" for v in (FAILING, KNOWN_ONLY, OK) if counts.get(v)) or "none"

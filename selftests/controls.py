@@ -57,6 +57,8 @@ class StepDecay:
 class MetricHalving:
     """Metric-driven: halves every lr after `patience` steps without a new best."""
 
+    factor = 0.5
+
     def __init__(self, optimizer, patience=2):
         self.optimizer, self.patience = optimizer, patience
         self.best, self.bad = None, 0
@@ -70,7 +72,7 @@ class MetricHalving:
             self.bad += 1
         if self.bad > self.patience:
             for group in self.optimizer.param_groups:
-                group["lr"] = group["lr"] * 0.5
+                group["lr"] = group["lr"] * self.factor
             self.bad = 0
         self._last = [group["lr"] for group in self.optimizer.param_groups]
 

@@ -15,7 +15,7 @@ from typing import Callable, Literal
 import torch
 from torch.optim.lr_scheduler import StepLR
 
-from selftests.controls import StepDecay
+from selftests.controls import MetricHalving, StepDecay
 
 
 class RequiredStepDecay(StepDecay):
@@ -73,37 +73,20 @@ class Warmup:
         self._apply()
 
 
-class PatientHalving:
+class PatientHalving(MetricHalving):
     """Correct, metric-driven: multiplies lrs by `factor` after `patience` steps without a new best."""
 
     def __init__(self, optimizer, patience: int, factor: float = 0.5):
         if not 0 < factor <= 1:
             raise ValueError("factor must be in (0, 1]")
-        self.optimizer, self.patience, self.factor = optimizer, patience, factor
-        self.best, self.bad = None, 0
-        self._last = [group["lr"] for group in optimizer.param_groups]
-
-    def step(self, metric):
-        metric = float(metric)
-        if self.best is None or metric < self.best:
-            self.best, self.bad = metric, 0
-        else:
-            self.bad += 1
-        if self.bad > self.patience:
-            for group in self.optimizer.param_groups:
-                group["lr"] = group["lr"] * self.factor
-            self.bad = 0
-        self._last = [group["lr"] for group in self.optimizer.param_groups]
-
-    def get_last_lr(self):
-        return list(self._last)
+        super().__init__(optimizer, patience)
+        self.factor = factor
 
     def state_dict(self):
-        return {"best": self.best, "bad": self.bad, "patience": self.patience, "factor": self.factor,
-                "last": list(self._last)}
+        return {**super().state_dict(), "patience": self.patience, "factor": self.factor}
 
     def load_state_dict(self, state):
-        self.best, self.bad, self._last = state["best"], state["bad"], list(state["last"])
+        super().load_state_dict(state)
         self.patience, self.factor = state["patience"], state["factor"]
 
 

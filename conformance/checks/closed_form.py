@@ -23,8 +23,8 @@ from typing import Any, Optional
 
 import torch
 
-from conformance.harness.errors import Rejected, TargetError, calling
-from conformance.harness.live import fresh
+from conformance.harness.errors import TargetError, calling
+from conformance.harness.live import fresh, fresh_or_rejected
 from conformance.harness.oracle import guarded
 from conformance.model.case import Case
 from conformance.model.results import ConsistencyResult
@@ -57,8 +57,11 @@ def beyond_rounding(a: Any, b: Any, base: float, k: int) -> bool:
 
 
 def _chainable(target: TargetSpec, case: Case, steps: int) -> tuple[list, str]:
-    """The lrs after 1, 2, ... `steps` plain step() calls of one scheduler (stops at an error)."""
-    scheduler = fresh(target, case).scheduler
+    """The lrs after 1, 2, ... `steps` plain step() calls of one scheduler (stops at an error).
+
+    Raises `Rejected` when build() refuses the config (this is the case's first build).
+    """
+    scheduler = fresh_or_rejected(target, case).scheduler
     out = []
     try:
         with warnings.catch_warnings(), calling("step"):
@@ -89,13 +92,6 @@ def _values(scheduler) -> list:
 
 
 def check_closed_form(target: TargetSpec, case: Case, check: str = "consistency.closed_form") -> Verdict:
-    try:
-        fresh(target, case)
-    except TargetError as exc:
-        if exc.phase == "build":
-            raise Rejected(f"build() refused the config: {type(exc.exc).__name__}: {exc.exc}") from exc
-        raise
-
     def body():
         found = ConsistencyResult("closed_form")
         steps = min(case.plan.epochs, MAX_K)

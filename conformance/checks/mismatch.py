@@ -34,8 +34,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Optional
 
-from hypothesis import find, settings
-
+from conformance.checks.probe import probe
 from conformance.harness.errors import CheckpointError, TargetError
 from conformance.harness.oracle import guarded, nondeterminism, uninterrupted
 from conformance.harness.recipes import canonical
@@ -55,12 +54,8 @@ def parameters(target: TargetSpec) -> tuple:
 
 
 def _simplest_keys(target: TargetSpec) -> tuple:
-    try:
-        config = find(target.configs(1), lambda c: True,
-                      settings=settings(database=None, max_examples=5))
-    except Exception:  # noqa: BLE001 - a broken strategy is reported by the other checks
-        return ()
-    return tuple(k for k in sorted(config) if k != "last_epoch")
+    case = probe(target).case
+    return () if case is None else tuple(k for k in sorted(case.config) if k != "last_epoch")
 
 
 def _into(changed: Case):

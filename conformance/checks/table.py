@@ -26,10 +26,10 @@ import inspect
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
-from hypothesis import find, settings, strategies as st
+from hypothesis import strategies as st
 
+from conformance.checks.probe import probe
 from conformance.checks import closed_form, fresh_process, mismatch, placement, recipes, serialization
-from conformance.harness.live import fresh
 from conformance.spec import DEFAULT_ADAPTER
 from conformance.harness.oracle import check_determinism, check_resume
 from conformance.model.case import MEDIA_NAMES
@@ -103,7 +103,7 @@ def _recipe_pitfall(name: str) -> Check:
 
 
 def _steps_to_an_epoch(target) -> Optional[str]:
-    scheduler = probed(target)
+    scheduler = probe(target).scheduler
     step = getattr(scheduler, "step", None)
     try:
         takes_epoch = step is not None and "epoch" in inspect.signature(step).parameters
@@ -122,7 +122,7 @@ def _takes_last_epoch(target) -> Optional[str]:
 
 
 def _has_closed_form(target) -> Optional[str]:
-    if hasattr(probed(target), "_get_closed_form_lr"):
+    if hasattr(probe(target).scheduler, "_get_closed_form_lr"):
         return _steps_to_an_epoch(target)
     return f"{target.name} has no closed form (_get_closed_form_lr)"
 
@@ -236,7 +236,7 @@ def missing_capability(check: Check, target) -> Optional[str]:
         if why:
             return why
     if check.needs_state:
-        why = missing_state(target)
+        why = probe(target).missing_state
         if why:
             return (f"{target.name} cannot be checkpointed ({why}), so this check cannot judge its resume; "
                     "serialization.weights_only reports it")
@@ -244,50 +244,6 @@ def missing_capability(check: Check, target) -> Optional[str]:
     if cap is None or result_only(check, target):
         return None
     return f"{target.name} does not declare {cap}"
-
-
-_STATE: dict = {}
-
-
-def missing_state(target) -> Optional[str]:
-    """Why `target` has no usable state_dict()/load_state_dict() (probed once), or None."""
-    key = (target.name, target.source)
-    if key not in _STATE:
-        _STATE[key] = _probe_state(target)
-    return _STATE[key]
-
-
-_PROBED: dict = {}
-
-
-def probed(target) -> Any:
-    """A scheduler of `target` built from its simplest case (once), or None when it can't be built."""
-    key = (target.name, target.source)
-    if key not in _PROBED:
-        try:
-            _PROBED[key] = (find(cases(target), lambda c: True, settings=settings(database=None, max_examples=20)),)
-            _PROBED[key] += (fresh(target, _PROBED[key][0]).scheduler,)
-        except Exception:  # noqa: BLE001 - a target that can't even be built is reported by the checks
-            _PROBED[key] = (None, None)
-    return _PROBED[key][1]
-
-
-def _probe_state(target) -> Optional[str]:
-    scheduler = probed(target)
-    if scheduler is None:
-        return None
-    case = _PROBED[(target.name, target.source)][0]
-    for method, call in (("state_dict", lambda: target.adapter.state_dict(scheduler)),
-                         ("load_state_dict", lambda: target.adapter.load_state_dict(
-                             fresh(target, case).scheduler, target.adapter.state_dict(scheduler)))):
-        try:
-            call()
-        except AttributeError as exc:
-            if method in str(exc):
-                return f"it has no {method}()"
-        except Exception:  # noqa: BLE001 - it has the method; the checks judge what it does
-            return None
-    return None
 
 
 def result_only(check: Check, target) -> bool:

@@ -9,7 +9,7 @@ from typing import Any, Mapping, Optional
 import torch
 
 from conformance.model.case import Case
-from conformance.harness.errors import TargetError, calling
+from conformance.harness.errors import Rejected, TargetError, calling
 from conformance.spec import TargetSpec
 
 
@@ -53,6 +53,20 @@ def fresh(target: TargetSpec, case: Case, config: Optional[Mapping] = None) -> L
     session = new_optimizer(case)
     session.scheduler = build_scheduler(target, session.optimizer, case.config if config is None else config)
     return session
+
+
+def fresh_or_rejected(target: TargetSpec, case: Case) -> LiveObjects:
+    """`fresh`, with a build() that refuses the config turned into `Rejected`.
+
+    A generated config the target cannot take is no evidence about resuming:
+    the checks filter it out, never give a verdict on it.
+    """
+    try:
+        return fresh(target, case)
+    except TargetError as exc:
+        if exc.phase != "build":
+            raise
+        raise Rejected(f"build() refused the config: {type(exc.exc).__name__}: {exc.exc}") from exc
 
 
 def checkpoint(target: TargetSpec, session: LiveObjects, position: dict, scheduler_state: bool = True) -> dict:

@@ -10,11 +10,11 @@ from typing import Callable, Optional
 import torch
 
 from conformance.model.case import Case
-from conformance.harness.errors import Rejected, TargetError, calling
+from conformance.harness.errors import calling
 from conformance.harness.media import THROUGH
 from conformance.harness.recipes import WITHOUT_SCHEDULER_STATE, canonical
 from conformance.model.optimizer import SEED
-from conformance.harness.live import LiveObjects, checkpoint, fresh
+from conformance.harness.live import LiveObjects, checkpoint, fresh_or_rejected
 from conformance.spec import TargetSpec
 from conformance.harness.recorder import Recorder
 
@@ -101,14 +101,7 @@ def run(
             session = recipe(target, case, resume_from)
             begin, sched_steps, opt_steps = (resume_from[k] for k in ("iteration", "sched_steps", "opt_steps"))
         else:
-            try:
-                session = fresh(target, case)
-            except TargetError as exc:
-                if exc.phase != "build":
-                    raise
-                # The target refuses the config itself: a generated config it cannot take is
-                # no evidence about resuming (the checks filter it out), never a verdict.
-                raise Rejected(f"build() refused the config: {type(exc.exc).__name__}: {exc.exc}") from exc
+            session = fresh_or_rejected(target, case)
         attach(session)
         for i, iteration in enumerate(case.loop.iterations(plan.epochs)):
             if i < begin:

@@ -1,0 +1,61 @@
+"""One look at a target before its checks run: its simplest case, a scheduler built from it.
+
+Several decisions need a live scheduler or a config of the target: which
+constructor keys `mismatch.*` varies when none are named, whether it has a
+`state_dict()` at all, whether its `step` takes an epoch or it has a closed
+form. They share one probe per target and process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from hypothesis import find, settings
+
+from conformance.harness.live import fresh
+from conformance.model.case import Case
+from conformance.strategies.cases import cases
+
+
+@dataclass(frozen=True)
+class Probe:
+    case: Optional[Case]  # the simplest case; None when the config strategy is broken
+    scheduler: Any  # built from it; None when it can't be built
+    missing_state: Optional[str]  # why a checkpoint can't hold it ("it has no state_dict()"), or None
+
+
+_PROBES: dict = {}
+
+
+def probe(target) -> Probe:
+    key = (target.name, target.source)
+    if key not in _PROBES:
+        _PROBES[key] = _look(target)
+    return _PROBES[key]
+
+
+def _look(target) -> Probe:
+    try:
+        case = find(cases(target), lambda c: True, settings=settings(database=None, max_examples=20))
+    except Exception:  # noqa: BLE001 - a broken strategy is reported by the checks themselves
+        return Probe(None, None, None)
+    try:
+        scheduler = fresh(target, case).scheduler
+    except Exception:  # noqa: BLE001 - a target that can't even be built is reported by the checks
+        return Probe(case, None, None)
+    return Probe(case, scheduler, _missing_state(target, case, scheduler))
+
+
+def _missing_state(target, case: Case, scheduler) -> Optional[str]:
+    for method, call in (("state_dict", lambda: target.adapter.state_dict(scheduler)),
+                         ("load_state_dict", lambda: target.adapter.load_state_dict(
+                             fresh(target, case).scheduler, target.adapter.state_dict(scheduler)))):
+        try:
+            call()
+        except AttributeError as exc:
+            if method in str(exc):
+                return f"it has no {method}()"
+        except Exception:  # noqa: BLE001 - it has the method; the checks judge what it does
+            return None
+    return None
