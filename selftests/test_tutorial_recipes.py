@@ -24,13 +24,8 @@ from conformance.model.verdict import FAIL, PASS
 from conformance.spec import Capabilities, TargetSpec
 from conformance.strategies.cases import cases
 from conformance.targets.builtins import BY_NAME
-
-
-class OffByOneClosedForm(StepLR):
-    """Correct when stepped with step(); its closed form (step(epoch)) is one step ahead."""
-
-    def _get_closed_form_lr(self):
-        return [base * self.gamma ** ((self.last_epoch + 1) // self.step_size) for base in self.base_lrs]
+from selftests.bestiary import OffByOneClosedForm
+from selftests.runner import run_suite
 
 
 def spec(cls, config):
@@ -122,3 +117,17 @@ def test_a_decayed_value_near_zero_is_judged_on_the_schedules_scale():
     verdict = check_closed_form(BY_NAME["CosineAnnealingLR"], found)
     assert verdict.status == PASS and verdict.result.outcome == ROUNDING, verdict.explain()
     assert verdict.result.max_ulps > 100  # reported as a result, in ulps of the value itself
+
+
+@pytest.fixture(scope="session")
+def closed_form_run(shared_dir):
+    return run_suite(shared_dir, "closed_form", ["--target=selftests.bestiary:OffByOneClosedForm", "--lrc-timeout=0",
+                                                 "conformance/tests/test_targets.py", "conformance/tests/test_checks.py"])
+
+
+def test_only_the_consistency_check_catches_a_broken_closed_form(closed_form_run):
+    """Loaded by reference, every other check passes: the plain step() path is correct."""
+    tests = {t.split("[")[0]: s for t, (s, _) in closed_form_run["tests"].items()}
+    red = sorted(t for t, s in tests.items() if s in ("failed", "error"))
+    assert red == ["test_consistency_closed_form"], red
+    assert tests["test_resume_canonical"] == "passed" and tests["test_recipe_epoch_fast_forward"] == "passed"
