@@ -55,6 +55,12 @@ def pytest_addoption(parser):
         help="per-example time limit for a target; a hang becomes an `error` verdict "
         "(default: $LRC_TIMEOUT or 60; 0 disables it)",
     )
+    group.addoption(
+        "--resume-corpus", default=None, metavar="DIR",
+        help="resume the checkpoints of a corpus written by another torch "
+        "(`python -m conformance.corpus write DIR`) and compare with its trajectories: "
+        "check resume.corpus, conformance/tests/test_corpus.py",
+    )
 
 
 def pytest_configure(config):
