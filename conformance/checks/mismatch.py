@@ -39,7 +39,7 @@ from conformance.harness.errors import CheckpointError, TargetError
 from conformance.harness.oracle import guarded, nondeterminism, uninterrupted
 from conformance.harness.recipes import canonical
 from conformance.harness.run import run
-from conformance.model.case import Case
+from conformance.model.case import DCP, Case
 from conformance.model.change import BASE_LR, Change
 from conformance.model.results import CHECKPOINT, CONSTRUCTOR, HYBRID, RAISES, UNOBSERVABLE, MismatchResult
 from conformance.model.verdict import FAIL, PASS, Divergence, Verdict, first_divergence
@@ -56,6 +56,11 @@ def parameters(target: TargetSpec) -> tuple:
 def _simplest_keys(target: TargetSpec) -> tuple:
     case = probe(target).case
     return () if case is None else tuple(k for k in sorted(case.config) if k != "last_epoch")
+
+
+def variant_name(case: Case, change: Change) -> str:
+    """`gamma` through a file, `dcp.gamma` through torch.distributed.checkpoint."""
+    return change.param if case.plan.medium != DCP else f"{DCP}.{change.param}"
 
 
 def _into(changed: Case):
@@ -100,11 +105,12 @@ def classify(target: TargetSpec, case: Case, change: Change) -> Verdict:
     """
     verdict = _classify(target, case, change)
     got = verdict.details.get("outcome", verdict.status)
+    name = variant_name(case, change)
     if got == UNOBSERVABLE:
-        verdict.result = MismatchResult(change.param, unobservable=1)
+        verdict.result = MismatchResult(name, unobservable=1)
     else:
         verdict.result = MismatchResult(
-            change.param, {got: 1}, example=case.describe(),
+            name, {got: 1}, example=case.describe(),
             change=f"{verdict.details.get('old')} -> {verdict.details.get('new')}",
             evidence=verdict.details.get("evidence", ""),
             error=verdict.details.get("error", "") if got == RAISES else "",
@@ -113,7 +119,7 @@ def classify(target: TargetSpec, case: Case, change: Change) -> Verdict:
 
 
 def _classify(target: TargetSpec, case: Case, change: Change) -> Verdict:
-    check = f"mismatch.{change.param}"
+    check = f"mismatch.{variant_name(case, change)}"
     changed = change.apply(case)
     original = uninterrupted(target, case)
     constructor = uninterrupted(target, changed)
@@ -140,7 +146,8 @@ def _classify(target: TargetSpec, case: Case, change: Change) -> Verdict:
             target.name, check, FAIL, case, vs_checkpoint,
             message=f"resumed (canonical recipe, at optimizer step {k}) into a scheduler built with "
             f"{change.describe()}: the run follows neither the checkpoint nor the constructor "
-            f"(a hybrid).\n  against the constructor run ({change.param}={change.new!r} all along): "
+            f"(a hybrid).{''.join(f'{chr(10)}  note: {note}' for note in resumed.notes)}"
+            f"\n  against the constructor run ({change.param}={change.new!r} all along): "
             f"{vs_constructor.describe()}\n  against the checkpoint (the uninterrupted original):",
             details={**details, "outcome": HYBRID, "vs_constructor": vs_constructor.describe()},
         )

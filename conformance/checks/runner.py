@@ -26,13 +26,26 @@ from conformance.targets.known import KnownFailure
 Observer = Callable[[Verdict], None]
 
 
-def expect(verdict: Verdict, observe: Optional[Observer] = None) -> Verdict:
-    """Hand `verdict` to `observe`, and raise `ConformanceFailure` unless it passed."""
+class UncoveredFailure(AssertionError):
+    """A bad verdict outside a known failure's scope: a real failure, never an xfail."""
+
+
+def expect(verdict: Verdict, observe: Optional[Observer] = None, known: Optional[KnownFailure] = None) -> Verdict:
+    """Hand `verdict` to `observe`, and raise `ConformanceFailure` unless it passed.
+
+    A bad verdict that `known` does not cover (it is registered for another
+    medium) raises `UncoveredFailure` instead, so it cannot pass as the xfail.
+    """
     if observe is not None:
         observe(verdict)
     if currently_in_test_context():
         event(f"verdict: {verdict.status}")
     if not verdict.ok:
+        if known is not None and known.medium and verdict.case is not None \
+                and verdict.case.plan.medium != known.medium:
+            raise UncoveredFailure(f"not the registered known failure (it covers the {known.medium} medium "
+                                   f"only, this example went through {verdict.case.plan.medium}):\n"
+                                   + verdict.explain())
         raise ConformanceFailure(verdict)
     return verdict
 
@@ -72,7 +85,7 @@ def judged(plan: Planned, target: TargetSpec, verdict: Verdict) -> Verdict:
                    message=f"{why}, not a failure: {verdict.message}".rstrip(": "))
 
 
-def hypothesis_test(plan: Planned, target: TargetSpec, key: str, known_failure: bool = False,
+def hypothesis_test(plan: Planned, target: TargetSpec, key: str, known: Optional[KnownFailure] = None,
                     observe: Optional[Observer] = None) -> Callable[[], None]:
     """A zero-argument callable that runs `plan` on `target` and raises on a bad verdict."""
     check = plan.check
@@ -85,7 +98,7 @@ def hypothesis_test(plan: Planned, target: TargetSpec, key: str, known_failure: 
 
     refused: list[str] = []  # why the target refused generated cases
 
-    @check_settings(check.budget, known_failure)
+    @check_settings(check.budget, known is not None)
     @given(data=st.data())
     def examples_of(data):
         drawn = data.draw(check.strategy(target, plan.variant), label="case")
@@ -95,7 +108,7 @@ def hypothesis_test(plan: Planned, target: TargetSpec, key: str, known_failure: 
             refused.append(str(exc))
             event("case refused by the target")
             reject()  # the target cannot run this case uninterrupted: no evidence either way
-        expect(verdict, observe)
+        expect(verdict, observe, known)
 
     test = keyed(examples_of, key)
 
@@ -150,7 +163,7 @@ def run_check(plan: Planned, target: TargetSpec, known: Optional[KnownFailure] =
     replayed = replay(plan, target, known, observe)
     failed_replay = replayed is not None and not replayed.ok
     try:
-        hypothesis_test(plan, target, database_key(target, plan), known is not None, observe)()
+        hypothesis_test(plan, target, database_key(target, plan), known, observe)()
     except ConformanceFailure:
         if failed_replay:
             raise ConformanceFailure(replayed) from None

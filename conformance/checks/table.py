@@ -32,11 +32,12 @@ from conformance.checks.probe import probe
 from conformance.checks import closed_form, fresh_process, mismatch, placement, recipes, serialization
 from conformance.spec import DEFAULT_ADAPTER
 from conformance.harness.oracle import check_determinism, check_resume
-from conformance.model.case import MEDIA_NAMES
+from conformance.model.case import DCP, MEDIA_NAMES
 from conformance.strategies.cases import cases, mismatch_cases
 from conformance.strategies.loops import LOOP_NAMES, mid_epoch_cases, per_batch_cases, placement_cases, sched_first_cases
 
 CONTRACT, RECIPE_SUPPORT, PITFALL = "contract", "recipe support", "pitfall"
+RESUME_MEDIA = st.sampled_from(("file", DCP))  # torch.save and torch.distributed.checkpoint
 
 MISMATCH_EPOCHS = 30  # scheduler steps; boundaries are biased toward, so most show early
 PITFALL_EPOCHS = 60  # a pitfall shows right after its resume; longer runs only cost time
@@ -78,7 +79,15 @@ def _pinned(target) -> list:
 
 
 def _mismatch_params(target) -> list:
-    return [(p, p) for p in mismatch.parameters(target)]
+    """One variant per parameter through a file (`mismatch.gamma`), one through DCP (`mismatch.dcp.gamma`)."""
+    params = mismatch.parameters(target)
+    return [(p, (p, "file")) for p in params] + [(f"{DCP}.{p}", (p, DCP)) for p in params]
+
+
+def _mismatch_cases(target, variant):
+    param, medium = variant
+    drawn = mismatch_cases(target, param, max_epochs=MISMATCH_EPOCHS)
+    return drawn if medium == "file" else drawn.map(lambda d: (d[0].with_plan(medium=medium), d[1]))
 
 
 def _delayed_cases(target, variant):
@@ -154,10 +163,10 @@ def _serialization(name: str, fn, media=st.just("file")) -> Check:
 CHECKS: list[Check] = [
     Check("determinism", lambda t, case, cid: check_determinism(t, case), _cases(),
           doc="two uninterrupted runs agree", needs_state=False),
-    Check("resume.canonical", lambda t, case, cid: check_resume(t, case, "resume.canonical"), _cases((1, 1)),
-          doc="one interruption, through a file, reproduces the run"),
-    Check("resume.multi", lambda t, case, cid: check_resume(t, case, "resume.multi"), _cases((2, 4)),
-          doc="2-4 interruptions, each its own round trip, reproduce the run"),
+    Check("resume.canonical", lambda t, case, cid: check_resume(t, case, "resume.canonical"),
+          _cases((1, 1), RESUME_MEDIA), doc="one interruption, through a file or DCP, reproduces the run"),
+    Check("resume.multi", lambda t, case, cid: check_resume(t, case, "resume.multi"), _cases((2, 4), RESUME_MEDIA),
+          doc="2-4 interruptions, each its own round trip (file or DCP), reproduce the run"),
     Check("resume.fresh_process", lambda t, case, cid: fresh_process.check_fresh_process(t, case), _cases((1, 1)),
           CONTRACT, 0.25, doc="checkpointed here, resumed in a fresh Python process: the same run",
           applies=fresh_process.unreachable),
@@ -178,7 +187,7 @@ CHECKS: list[Check] = [
           ("last_epoch_resume",), doc="last_epoch on a fresh optimizer raises torch's KeyError or resumes",
           offered=_accepts_last_epoch, needs_state=False),
     Check("mismatch", lambda t, drawn, cid: mismatch.classify(t, *drawn),
-          lambda t, v: mismatch_cases(t, v, max_epochs=MISMATCH_EPOCHS), CONTRACT, 0.25,
+          _mismatch_cases, CONTRACT, 0.25,
           variants=_mismatch_params, doc="a changed constructor value is followed or refused, never mixed",
           from_case=None),
     *[_loop(name) for name in LOOP_NAMES],
@@ -189,7 +198,7 @@ CHECKS: list[Check] = [
           _cases((1, 2)), doc="the state survives torch.load(weights_only=True)",
           needs_state=False),  # the one check that reports a missing or unloadable state
     _serialization("no_mutation", serialization.check_no_mutation, st.sampled_from(MEDIA_NAMES)),
-    _serialization("load_twice", serialization.check_load_twice, st.sampled_from(MEDIA_NAMES)),
+    _serialization("load_twice", serialization.check_load_twice, st.sampled_from(MEDIA_NAMES + (DCP,))),
     Check("serialization.delayed", lambda t, drawn, cid: serialization.check_delayed(t, *drawn),
           _delayed_cases, CONTRACT, 0.25, from_case=lambda case: (case, 1)),
     _serialization("deepcopy", serialization.check_deepcopy),

@@ -13,6 +13,7 @@ class TargetError(Exception):
         self.phase = phase
         self.exc = exc
         self.trace = "".join(traceback.format_exception(exc))
+        self.notes: list = []  # how the checkpoints travelled, when not as asked (dcp changes)
         super().__init__(f"{phase}: {type(exc).__name__}: {exc}")
 
 
@@ -22,6 +23,7 @@ class CheckpointError(Exception):
     def __init__(self, action: str, exc: BaseException) -> None:
         self.action = action
         self.exc = exc
+        self.notes: list = []
         super().__init__(f"{action}: {type(exc).__name__}: {exc}")
 
 

@@ -9,6 +9,7 @@ from typing import Any, Mapping, Optional
 import torch
 
 from conformance.model.case import Case
+from conformance.harness import dcp
 from conformance.harness.errors import Rejected, TargetError, calling
 from conformance.spec import TargetSpec
 
@@ -87,3 +88,20 @@ def checkpoint(target: TargetSpec, session: LiveObjects, position: dict, schedul
     if session.scaler is not None:
         ckpt["scaler"] = session.scaler.state_dict()
     return ckpt
+
+
+def restore_optimizer(session: LiveObjects, ckpt: dict) -> None:
+    """Load the checkpoint's optimizer state into the fresh optimizer (through DCP for a dcp checkpoint)."""
+    if isinstance(ckpt, dcp.DcpCheckpoint):
+        dcp.load_optimizer(session, ckpt)
+    else:
+        session.optimizer.load_state_dict(ckpt["optimizer"])
+
+
+def restore_scheduler(target: TargetSpec, session: LiveObjects, ckpt: dict) -> None:
+    """Load the checkpoint's scheduler state into the fresh scheduler (through DCP for a dcp checkpoint)."""
+    if isinstance(ckpt, dcp.DcpCheckpoint):
+        dcp.load_scheduler(target, session, ckpt)
+        return
+    with calling("load_state_dict"):
+        target.adapter.load_state_dict(session.scheduler, ckpt["scheduler"])

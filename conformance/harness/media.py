@@ -4,32 +4,22 @@
 When that load is refused (state that needs unsafe unpickling), they fall
 back to the trusted load and say so: one root cause, one red check
 (`serialization.weights_only`), while every other check still judges the
-resume logic. State torch.save cannot write at all falls back to deepcopy.
+resume logic. State torch.save cannot write at all falls back to deepcopy. `dcp` goes through
+torch.distributed.checkpoint (`harness/dcp.py`).
 """
 
 from __future__ import annotations
 
 import copy
-import atexit
 import io
 import os
 import pickle
-import shutil
-import tempfile
 
 import torch
 
+from conformance.harness import dcp
+from conformance.harness.scratch import scratch_dir
 from conformance.harness.errors import CheckpointError
-
-
-_SCRATCH: list = []  # this process's scratch folder, removed at exit
-
-
-def _scratch_dir() -> str:
-    if not _SCRATCH:
-        _SCRATCH.append(tempfile.mkdtemp(prefix=f"lrc-{os.getpid()}-"))
-        atexit.register(shutil.rmtree, _SCRATCH[0], ignore_errors=True)
-    return _SCRATCH[0]
 
 
 TRUSTED = (
@@ -68,7 +58,7 @@ def _round_trip(checkpoint: dict, make_dest, reopen) -> tuple[dict, str]:
 
 
 def through_file(checkpoint: dict) -> tuple[dict, str]:
-    path = os.path.join(_scratch_dir(), "checkpoint.pt")
+    path = os.path.join(scratch_dir(), "checkpoint.pt")
     try:
         return _round_trip(checkpoint, lambda: path, lambda dest: dest)
     finally:
@@ -99,10 +89,12 @@ def through_trusted(checkpoint: dict) -> tuple[dict, str]:
     return _load(buffer, trusted=True), ""
 
 
-# Each medium carries a checkpoint and says how it travelled ("" when as asked).
+# Each medium carries a checkpoint taken from the live objects `session` and says how it
+# travelled ("" when as asked). Only `dcp` reads the live objects (it saves them as Statefuls).
 THROUGH = {
-    "file": through_file,
-    "memory": through_memory,
-    "deepcopy": lambda checkpoint: (through_deepcopy(checkpoint), ""),
-    "trusted": through_trusted,
+    "file": lambda checkpoint, session: through_file(checkpoint),
+    "memory": lambda checkpoint, session: through_memory(checkpoint),
+    "deepcopy": lambda checkpoint, session: (through_deepcopy(checkpoint), ""),
+    "trusted": lambda checkpoint, session: through_trusted(checkpoint),
+    "dcp": lambda checkpoint, session: (dcp.save(checkpoint, session), ""),
 }

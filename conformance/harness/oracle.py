@@ -33,6 +33,7 @@ def error_verdict(target: TargetSpec, check: str, case: Case, exc: TargetError) 
     message = f"{target.name} raised in {exc.phase}(): {type(exc.exc).__name__}: {exc.exc}"
     if hint:
         message += f"\n  what to fix: {hint}"
+    message += "".join(f"\n  note: {note}" for note in exc.notes)
     message += "\n  the target's traceback:\n" + exc.trace
     return Verdict(target.name, check, ERROR, case, message=message, details={"phase": exc.phase})
 
@@ -75,7 +76,7 @@ def guarded(target: TargetSpec, check: str, case: Case, body: Callable[[], Verdi
     except CheckpointError as exc:
         return Verdict(
             target.name, check, FAIL, case,
-            message=f"checkpoint round trip failed: {exc}",
+            message=f"checkpoint round trip failed: {exc}" + "".join(f"\n  note: {n}" for n in exc.notes),
             details={"phase": "checkpoint"},
         )
 

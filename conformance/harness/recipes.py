@@ -12,27 +12,23 @@ from __future__ import annotations
 import torch
 
 from conformance.harness.errors import calling
-from conformance.harness.live import LiveObjects, build_scheduler, new_optimizer
-
-
-def _load_scheduler(target, session: LiveObjects, checkpoint: dict) -> None:
-    with calling("load_state_dict"):
-        target.adapter.load_state_dict(session.scheduler, checkpoint["scheduler"])
+from conformance.harness.live import (LiveObjects, build_scheduler, new_optimizer, restore_optimizer,
+                                      restore_scheduler)
 
 
 def canonical(target, case, checkpoint) -> LiveObjects:
     """Construct both as originally, load the optimizer state, then the scheduler state."""
     session = new_optimizer(case, checkpoint)
     session.scheduler = build_scheduler(target, session.optimizer, case.config)
-    session.optimizer.load_state_dict(checkpoint["optimizer"])
-    _load_scheduler(target, session, checkpoint)
+    restore_optimizer(session, checkpoint)
+    restore_scheduler(target, session, checkpoint)
     return session
 
 
 def last_epoch(target, case, checkpoint) -> LiveObjects:
     """Load the optimizer state, then construct with `last_epoch=k-1`, no scheduler state."""
     session = new_optimizer(case, checkpoint)
-    session.optimizer.load_state_dict(checkpoint["optimizer"])
+    restore_optimizer(session, checkpoint)
     config = {**case.config, "last_epoch": checkpoint["sched_steps"] - 1}
     session.scheduler = build_scheduler(target, session.optimizer, config)
     return session
@@ -53,9 +49,9 @@ def fast_forward(target, case, checkpoint) -> LiveObjects:
 def optimizer_first(target, case, checkpoint) -> LiveObjects:
     """Pitfall: load the optimizer state before constructing the scheduler."""
     session = new_optimizer(case, checkpoint)
-    session.optimizer.load_state_dict(checkpoint["optimizer"])
+    restore_optimizer(session, checkpoint)
     session.scheduler = build_scheduler(target, session.optimizer, case.config)
-    _load_scheduler(target, session, checkpoint)
+    restore_scheduler(target, session, checkpoint)
     return session
 
 
@@ -63,7 +59,7 @@ def scheduler_only(target, case, checkpoint) -> LiveObjects:
     """Pitfall: restore the scheduler state only."""
     session = new_optimizer(case, checkpoint)
     session.scheduler = build_scheduler(target, session.optimizer, case.config)
-    _load_scheduler(target, session, checkpoint)
+    restore_scheduler(target, session, checkpoint)
     return session
 
 
@@ -71,7 +67,7 @@ def optimizer_only(target, case, checkpoint) -> LiveObjects:
     """Pitfall: restore the optimizer state only."""
     session = new_optimizer(case, checkpoint)
     session.scheduler = build_scheduler(target, session.optimizer, case.config)
-    session.optimizer.load_state_dict(checkpoint["optimizer"])
+    restore_optimizer(session, checkpoint)
     return session
 
 
@@ -104,7 +100,7 @@ def epoch_argument(target, case, checkpoint) -> LiveObjects:
     """
     session = new_optimizer(case, checkpoint)
     session.scheduler = build_scheduler(target, session.optimizer, case.config)
-    session.optimizer.load_state_dict(checkpoint["optimizer"])
+    restore_optimizer(session, checkpoint)
     return session
 
 
@@ -120,7 +116,7 @@ def epoch_fast_forward(target, case, checkpoint) -> LiveObjects:
 def reset_lr_last_epoch(target, case, checkpoint) -> LiveObjects:
     """Tutorial: load the optimizer state, set each lr back to its base lr, then build with last_epoch=k-1."""
     session = new_optimizer(case, checkpoint)
-    session.optimizer.load_state_dict(checkpoint["optimizer"])
+    restore_optimizer(session, checkpoint)
     for group, base in zip(session.optimizer.param_groups, case.setup.lrs):
         initial = group.get("initial_lr", base)
         group["lr"] = initial.clone() if isinstance(initial, torch.Tensor) else initial

@@ -10,7 +10,7 @@ from typing import Callable, Optional
 import torch
 
 from conformance.model.case import Case
-from conformance.harness.errors import calling
+from conformance.harness.errors import CheckpointError, TargetError, calling
 from conformance.harness.media import THROUGH
 from conformance.harness.recipes import WITHOUT_SCHEDULER_STATE, canonical
 from conformance.model.optimizer import SEED
@@ -96,45 +96,52 @@ def run(
     random.seed(SEED)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        begin = 0
-        if resume_from is not None:
-            session = recipe(target, case, resume_from)
-            begin, sched_steps, opt_steps = (resume_from[k] for k in ("iteration", "sched_steps", "opt_steps"))
-        else:
-            session = fresh_or_rejected(target, case)
-        attach(session)
-        for i, iteration in enumerate(case.loop.iterations(plan.epochs)):
-            if i < begin:
-                continue
-            if i in stops and i != begin:
-                position = {"iteration": i, "sched_steps": sched_steps, "opt_steps": opt_steps}
-                ckpt = checkpoint(target, session, position, recipe not in WITHOUT_SCHEDULER_STATE)
-                if on_checkpoint is not None:
-                    ckpt = on_checkpoint(session, ckpt)
-                ckpt, note = carry(ckpt)
-                if note and note not in result.notes:
-                    result.notes.append(note)
-                result.checkpoints.append(ckpt)
-                recorder.detach()
-                if hand_over is not None:
-                    result.records.extend(hand_over(ckpt))
-                    break
-                session = recipe(target, case, ckpt)
-                attach(session)
-            for action in iteration:
-                if action == "sched":
-                    metric = plan.metrics[sched_steps] if metric_driven else None
-                    with calling("step"):
-                        if epoch_stepping:
-                            session.scheduler.step(sched_steps + 1)
-                        else:
-                            target.adapter.step(session.scheduler, metric)
-                    sched_steps += 1
-                else:
-                    _set_grads(session, opt_steps, opt_steps in plan.skips)
-                    if action == "opt":
-                        _optimizer_step(session)
-                        opt_steps += 1
+        try:
+            begin = 0
+            if resume_from is not None:
+                session = recipe(target, case, resume_from)
+                begin, sched_steps, opt_steps = (resume_from[k] for k in ("iteration", "sched_steps", "opt_steps"))
+            else:
+                session = fresh_or_rejected(target, case)
+            attach(session)
+            for i, iteration in enumerate(case.loop.iterations(plan.epochs)):
+                if i < begin:
+                    continue
+                if i in stops and i != begin:
+                    position = {"iteration": i, "sched_steps": sched_steps, "opt_steps": opt_steps}
+                    recorder.detach()  # a medium may step the optimizer itself (DCP's state init): not a training step
+                    ckpt = checkpoint(target, session, position, recipe not in WITHOUT_SCHEDULER_STATE)
+                    if on_checkpoint is not None:
+                        ckpt = on_checkpoint(session, ckpt)
+                    ckpt, note = carry(ckpt, session)
+                    if note and note not in result.notes:
+                        result.notes.append(note)
+                    result.checkpoints.append(ckpt)
+                    if hand_over is not None:
+                        result.records.extend(hand_over(ckpt))
+                        break
+                    session = recipe(target, case, ckpt)
+                    for note in getattr(ckpt, "notes", ()):  # what a dcp load dropped or changed
+                        if note not in result.notes:
+                            result.notes.append(note)
+                    attach(session)
+                for action in iteration:
+                    if action == "sched":
+                        metric = plan.metrics[sched_steps] if metric_driven else None
+                        with calling("step"):
+                            if epoch_stepping:
+                                session.scheduler.step(sched_steps + 1)
+                            else:
+                                target.adapter.step(session.scheduler, metric)
+                        sched_steps += 1
+                    else:
+                        _set_grads(session, opt_steps, opt_steps in plan.skips)
+                        if action == "opt":
+                            _optimizer_step(session)
+                            opt_steps += 1
+        except (TargetError, CheckpointError) as exc:  # a failure after a resume names what the medium changed
+            exc.notes = list(result.notes)
+            raise
         recorder.detach()
     result.warnings = [str(w.message) for w in caught]
     return result

@@ -8,8 +8,10 @@ from typing import Any
 from conformance.model.loop import PER_STEP, Loop
 from conformance.model.optimizer import OptimizerSetup
 
-# The names of the checkpoint media (`harness.media.THROUGH` carries them).
+# The names of the checkpoint media (`harness.media.THROUGH` carries them). DCP loads into the
+# fresh objects' own layout, so it is drawn only where that means something (`checks/table.py`).
 MEDIA_NAMES = ("file", "memory", "deepcopy")
+DCP = "dcp"
 
 
 @dataclass(frozen=True)

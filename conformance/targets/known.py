@@ -38,6 +38,7 @@ class KnownFailure:
     versions: str = ""
     observed: str = ""  # what the example showed when it was registered
     example: Any = None  # the failing example as data: exactly what the check draws
+    medium: str = ""  # only failures through this checkpoint medium are this one ("": any)
 
 
     @property

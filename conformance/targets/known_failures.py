@@ -33,6 +33,8 @@ def _pinned(target: str, label: str) -> Case:
 
 CYCLIC = {"base_lr": 1.0, "max_lr": 1.0, "step_size_up": 1, "step_size_down": None, "mode": "triangular",
           "gamma": 1.0, "cycle_momentum": False}
+SEQUENTIAL_MULTISTEP = {"schedulers": [("ConstantLR", {"factor": 1.0, "total_iters": 0}),
+                                     ("MultiStepLR", {"milestones": [1], "gamma": 1.0})], "milestones": [2]}
 SEQUENTIAL = {"schedulers": [("ConstantLR", {"factor": 0.5, "total_iters": 0}),
                              ("ConstantLR", {"factor": 1.0, "total_iters": 0})], "milestones": [1]}
 
@@ -224,4 +226,31 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "ZeroDivisionError where one step() call gives 0.5",
         example=_case({"start_factor": 0.5, "end_factor": 1.0, "total_iters": 0}, 3, (1,)),
     ),
+    # --- the dcp medium (torch.distributed.checkpoint)
+    *[KnownFailure(
+        target, check,
+        "DCP flattens the state dict with string keys and loads into the fresh scheduler's own layout, so "
+        "MultiStepLR's `milestones` Counter comes back with each int key joined by its string twin "
+        f"(Counter({{2: 1, '2': 1}})). {effect}",
+        link="https://github.com/pytorch/pytorch/issues/153842",  # open; fix PR #171864 closed unmerged
+        versions="2.13.0",
+        observed=observed,
+        example=Case(ASGD_1, config, Plan(3, at, medium="dcp")),
+        medium="dcp",
+    ) for target, check, config, at, effect, observed in [
+        ("MultiStepLR", "resume.multi", {"milestones": [2], "gamma": 1.0}, (1, 2),
+         "A second dcp.save after that resume raises ValueError: duplicated flatten key.",
+         "config {'milestones': [2], 'gamma': 1.0}, interrupted at iterations 1 and 2 through dcp: the second "
+         "save raises ValueError: duplicated flatten key lr_scheduler.milestones.2"),
+        ("ChainedScheduler", "resume.multi", {"schedulers": [("MultiStepLR", {"milestones": [2], "gamma": 1.0})]},
+         (1, 2), "A chain holding a MultiStepLR cannot be saved through DCP a second time (duplicated flatten key).",
+         "config {'schedulers': [MultiStepLR(milestones=[2])]}, interrupted at 1 and 2 through dcp: ValueError: "
+         "duplicated flatten key lr_scheduler._schedulers.0.milestones.2"),
+        *[("SequentialLR", check, SEQUENTIAL_MULTISTEP, at,
+           "SequentialLR's switch to a MultiStepLR child calls its closed form, which sorts the mixed keys: "
+           "TypeError at the milestone, one resume is enough.",
+           "config {'schedulers': [ConstantLR(factor=1.0, total_iters=0), MultiStepLR(milestones=[1])], "
+           "'milestones': [2]}, through dcp: step() raises TypeError: '<' not supported between 'str' and 'int'")
+          for check, at in (("resume.canonical", (1,)), ("resume.multi", (1, 2)))],
+    ]],
 ]
