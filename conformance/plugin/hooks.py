@@ -22,6 +22,7 @@ from hypothesis import settings
 import conformance.tests
 from conformance.checks import budget  # noqa: F401 - registers the Hypothesis profiles
 from conformance.checks.table import Planned, missing_capability, planned
+from conformance.corpus.resume import CHECK as CORPUS_CHECK
 from conformance.harness import timelimit
 from conformance.model.verdict import ConformanceFailure
 from conformance.plugin.bridge import TestOutcome
@@ -180,7 +181,7 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xfail(reason=known.xfail_reason, raises=ConformanceFailure, strict=False))
     if not hasattr(config, "workerinput"):
         for target in config.stash[TARGETS]:
-            for key in stale(target, [p.id for p in planned(target)], from_file):
+            for key in stale(target, [p.id for p in planned(target)] + [CORPUS_CHECK], from_file):
                 warnings.warn(StaleKnownFailure(
                     f"known failure {target.name} {key!r} covers no check the suite runs on {target.name}: "
                     "remove it if upstream fixed it, or correct the check id"))

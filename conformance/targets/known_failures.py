@@ -46,7 +46,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "torch accepts factor=0 (its check is `factor < 0`) and then divides by it once "
         "last_epoch reaches total_iters: ZeroDivisionError mid-schedule, resumed or not. "
         "The generated configs exclude factor=0 for this reason.",
-        "https://github.com/pytorch/pytorch/issues/185006", "2.13.0",
+        "https://github.com/pytorch/pytorch/issues/185006", "2.13.0, 2.15.0",
         "config {'factor': 0.0, 'total_iters': 3}, SGD momentum 0.9, 6 steps, interrupted at 2",
         example=_pinned("ConstantLR", "factor_zero"),
     ),
@@ -54,7 +54,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
     KnownFailure(
         "StepLR", "recipe.last_epoch",
         "torch's constructor takes one initial step from last_epoch=k-1 to k, and this scheduler's chainable get_lr() then applies epoch k's change to the optimizer's loaded lr, which already has it: the change is applied twice. Fixed for ExponentialLR only (the `_is_initial` flag); the same pattern remains here.",
-        "https://github.com/pytorch/pytorch/issues/102261", "2.13.0",
+        "https://github.com/pytorch/pytorch/issues/102261", "2.13.0, 2.15.0",
         "config {'step_size': 1, 'gamma': 0.5}, ASGD lrs=[1.0], per_step, 2 scheduler steps, interrupted at iteration 1 through file: "
         "optimizer step 1 lr expected 0.5, got 0.25",
         example=_case({"step_size": 1, "gamma": 0.5}, 2, (1,)),
@@ -62,7 +62,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
     KnownFailure(
         "MultiStepLR", "recipe.last_epoch",
         "torch's constructor takes one initial step from last_epoch=k-1 to k, and this scheduler's chainable get_lr() then applies epoch k's change to the optimizer's loaded lr, which already has it: the change is applied twice. Fixed for ExponentialLR only (the `_is_initial` flag); the same pattern remains here.",
-        "https://github.com/pytorch/pytorch/issues/102261", "2.13.0",
+        "https://github.com/pytorch/pytorch/issues/102261", "2.13.0, 2.15.0",
         "config {'milestones': [1], 'gamma': 0.5}, ASGD lrs=[1.0], per_step, 2 scheduler steps, interrupted at iteration 1 through file: "
         "optimizer step 1 lr expected 0.5, got 0.25",
         example=_case({"milestones": [1], "gamma": 0.5}, 2, (1,)),
@@ -70,7 +70,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
     KnownFailure(
         "ConstantLR", "recipe.last_epoch",
         "torch's constructor takes one initial step from last_epoch=k-1 to k, and this scheduler's chainable get_lr() then applies epoch k's change to the optimizer's loaded lr, which already has it: the change is applied twice. Fixed for ExponentialLR only (the `_is_initial` flag); the same pattern remains here. Here the 1/factor undo at total_iters is applied to an lr already undone.",
-        "https://github.com/pytorch/pytorch/issues/102261", "2.13.0",
+        "https://github.com/pytorch/pytorch/issues/102261", "2.13.0, 2.15.0",
         "config {'factor': 0.5, 'total_iters': 1}, ASGD lrs=[1.0], per_step, 2 scheduler steps, interrupted at iteration 1 through file: "
         "optimizer step 1 lr expected 1.0, got 2.0",
         example=_case({"factor": 0.5, "total_iters": 1}, 2, (1,)),
@@ -80,7 +80,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "SequentialLR(last_epoch=N) resets the lr to initial_lr and takes the initial step of "
         "the first child only, whatever child is due at epoch N: the children are not "
         "advanced to N.",
-        "https://github.com/pytorch/pytorch/issues/162591", "2.13.0",
+        "https://github.com/pytorch/pytorch/issues/162591", "2.13.0, 2.15.0",
         "config {'schedulers': [('ConstantLR', {'factor': 0.5, 'total_iters': 0}), "
         "('ConstantLR', {'factor': 1.0, 'total_iters': 0})], 'milestones': [1]}, ASGD lrs=[1.0], per_step, 2 scheduler steps, interrupted at iteration 1 through file: "
         "optimizer step 1 lr expected 1.0, got 0.5",
@@ -92,7 +92,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "last_epoch=-1) set 'initial_lr' themselves, so last_epoch >= 0 on a fresh optimizer "
         "raises no KeyError: it silently starts from the first child's initial lr. "
         "Same root cause as the recipe.last_epoch record above; no separate upstream issue found.",
-        "https://github.com/pytorch/pytorch/issues/162591", "2.13.0",
+        "https://github.com/pytorch/pytorch/issues/162591", "2.13.0, 2.15.0",
         "config {'schedulers': [('ConstantLR', {'factor': 0.5, 'total_iters': 0}), "
         "('ConstantLR', {'factor': 1.0, 'total_iters': 0})], 'milestones': [1]}, ASGD lrs=[1.0], per_step, 2 scheduler steps, interrupted at iteration 1 through file: "
         "optimizer step 1 lr expected 1.0, got 0.5",
@@ -104,7 +104,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "float base_lrs, so the first resumed lr is computed from the float32 'initial_lr' "
         "tensor instead of the float base_lr: one ulp off (relative error ~9e-8). "
         "No upstream issue found.",
-        "", "2.13.0",
+        "", "2.13.0, 2.15.0",
         "config {'base_lr': 0.5396789185062314, 'max_lr': 1.125, 'step_size_up': 5, "
         "'step_size_down': None, 'mode': 'triangular', 'gamma': 1.0, 'cycle_momentum': False}, "
         "ASGD tensor lrs=[1.0], per_step, 2 scheduler steps, interrupted at iteration 1 through file: "
@@ -117,7 +117,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "SWALR.get_lr() derives the annealing position from _step_count, which restarts at 1 "
         "when the scheduler is built with last_epoch=k-1: the anneal starts over. "
         "No upstream issue found.",
-        "", "2.13.0",
+        "", "2.13.0, 2.15.0",
         "config {'swa_lr': 1.0, 'anneal_epochs': 4, 'anneal_strategy': 'cos'}, ASGD lrs=[0.5], "
         "per_step, 3 scheduler steps, interrupted at iteration 1 through file: "
         "optimizer step 2 lr expected 0.7499999999999999, got 0.635723304703363",
@@ -130,7 +130,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "without working out which restart cycle epoch k falls in, so with T_mult > 1 (or "
         "past the first restart) the resumed schedule is in the wrong cycle. The upstream "
         "issue reports the constructor path with last_epoch != -1.",
-        "https://github.com/pytorch/pytorch/issues/52236", "2.13.0",
+        "https://github.com/pytorch/pytorch/issues/52236", "2.13.0, 2.15.0",
         "config {'T_0': 1, 'T_mult': 2, 'eta_min': 0.0}, ASGD lrs=[1.0], per_step, "
         "3 scheduler steps, interrupted at iteration 2 through file: "
         "optimizer step 2 lr expected 0.5, got 1.0",
@@ -141,7 +141,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "CyclicLR.load_state_dict pops '_scale_fn_custom' from the dict it is given and does "
         "not put it back. The same side effect was fixed for LambdaLR in "
         "https://github.com/pytorch/pytorch/issues/32756; no CyclicLR issue found.",
-        "", "2.13.0",
+        "", "2.13.0, 2.15.0",
         "config {'base_lr': 1.0, 'max_lr': 1.0, 'step_size_up': 1, 'step_size_down': None, "
         "'mode': 'triangular', 'gamma': 1.0, 'cycle_momentum': False}, ASGD lrs=[1.0], per_step, 2 scheduler steps, interrupted at iteration 1 through file: "
         "state: keys ['_scale_fn_custom'] are in only one of them",
@@ -153,7 +153,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "serialization.no_mutation), so loading the same dict again raises "
         "KeyError: '_scale_fn_custom'. No CyclicLR issue found (LambdaLR's twin: "
         "https://github.com/pytorch/pytorch/issues/32756).",
-        "", "2.13.0",
+        "", "2.13.0, 2.15.0",
         "config {'base_lr': 1.0, 'max_lr': 1.0, 'step_size_up': 1, 'step_size_down': None, "
         "'mode': 'triangular', 'gamma': 1.0, 'cycle_momentum': False}, ASGD lrs=[1.0], per_step, 2 scheduler steps, interrupted at iteration 1 through file: "
         "second load raised KeyError: '_scale_fn_custom'",
@@ -167,7 +167,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "they follow the new lambda); a new per-group list mixing both follows neither run. It also "
         "writes those attributes onto the plain function objects themselves",
         link="https://github.com/pytorch/pytorch/issues/32756",  # the lr_lambdas save/load design
-        versions="2.13.0",
+        versions="2.13.0, 2.15.0",
         observed="config {'lr_lambda': StepDecay(every=1, gamma=0.5)}, resumed with lr_lambda="
         "[linear_to_zero_at_300, linear_to_zero_at_300, StepDecay(every=1, gamma=1.0)]; "
         "ASGD(lrs=[1.0, 0.5, 0.75]); 3 scheduler steps, interrupted at iteration 1: at optimizer "
@@ -183,7 +183,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "the lr restored from the optimizer state: old factors up to the resume, new ones after. "
         "Neither the checkpoint's schedule nor the new lambda's",
         link="https://github.com/pytorch/pytorch/issues/32756",  # the lr_lambdas save/load design
-        versions="2.13.0",
+        versions="2.13.0, 2.15.0",
         observed="config {'lr_lambda': halve_every_7}, resumed with lr_lambda=decay_0_99; ASGD(lrs=[1.0]); "
         "per_step, 3 scheduler steps, interrupted at iteration 1: at optimizer step 2 the checkpoint "
         "gives 1.0, the new lambda all along 0.9801, the resumed run 0.99",
@@ -196,7 +196,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "scale's axis: neither the checkpoint's schedule nor the new function's. Found with a pinned "
         "seed (20261126), not by the `ci` profile's own examples",
         link="https://github.com/pytorch/pytorch/issues/52911",  # related: load_state_dict and the scale function
-        versions="2.13.0",
+        versions="2.13.0, 2.15.0",
         observed="config {'base_lr': 0.5, 'max_lr': 1.0, 'step_size_up': 1, 'mode': 'exp_range', ...}, resumed "
         "with scale_fn=triangular_halving; ASGD(lrs=[1.0]); 4 steps, interrupted at iteration 1: at optimizer "
         "step 3 the checkpoint gives 1.0, the new scale_fn all along 0.75, the resumed run 0.625",
@@ -210,7 +210,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "never undoes it (the undo branch needs last_epoch == total_iters after epoch 0), while the closed "
         "form gives base_lr from epoch 0 on. A loop that switches to step(epoch) jumps by 1/factor",
         link="https://github.com/pytorch/pytorch/pull/192655",  # open fix; RFC #168044 on unifying the forms
-        versions="2.13.0",
+        versions="2.13.0, 2.15.0",
         observed="config {'factor': 0.5, 'total_iters': 0}, ASGD lrs=[1.0]: at k=1, step(1) gives 1.0 and one "
         "step() call 0.5",
         example=_case({"factor": 0.5, "total_iters": 0}, 3, (1,)),
@@ -221,7 +221,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "chainable form applies start_factor at epoch 0 and keeps it for good. The generated configs draw "
         "total_iters >= 1, so only the registered example shows it",
         link="https://github.com/pytorch/pytorch/issues/193682",  # RFC #168044 on unifying the forms
-        versions="2.13.0",
+        versions="2.13.0, 2.15.0",
         observed="config {'start_factor': 0.5, 'end_factor': 1.0, 'total_iters': 0}: step(1) raises "
         "ZeroDivisionError where one step() call gives 0.5",
         example=_case({"start_factor": 0.5, "end_factor": 1.0, "total_iters": 0}, 3, (1,)),
@@ -233,7 +233,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "MultiStepLR's `milestones` Counter comes back with each int key joined by its string twin "
         f"(Counter({{2: 1, '2': 1}})). {effect}",
         link="https://github.com/pytorch/pytorch/issues/153842",  # open; fix PR #171864 closed unmerged
-        versions="2.13.0",
+        versions="2.13.0, 2.15.0",
         observed=observed,
         example=Case(ASGD_1, config, Plan(3, at, medium="dcp")),
         medium="dcp",
@@ -253,4 +253,15 @@ KNOWN_FAILURES: list[KnownFailure] = [
            "'milestones': [2]}, through dcp: step() raises TypeError: '<' not supported between 'str' and 'int'")
           for check, at in (("resume.canonical", (1,)), ("resume.multi", (1, 2)))],
     ]],
+    # --- resume.corpus (checkpoints written by another torch; the stored corpus entry is the example)
+    KnownFailure(
+        "ReduceLROnPlateau", "resume.corpus",
+        "torch 2.4 turned a tensor lr into a Python float when it reduced it; 2.13 keeps a float32 tensor. From "
+        "the first reduction on, a run resumed across the upgrade gets a tensor lr where the run under 2.4 had a "
+        "float (relative difference ~5e-8). The schedule itself changed: the resumed run equals 2.13's own run",
+        link="https://github.com/pytorch/pytorch/issues/196286",
+        versions="written by 2.4.0, resumed under 2.13.0",
+        observed="corpus/torch-2.4.0 entry ReduceLROnPlateau/1 (NAdam, tensor lrs, 28 steps, checkpoint at "
+        "iteration 6): optimizer step 8 lr expected 0.040586693195678085, got tensor(0.0405866913497448)",
+    ),
 ]
