@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from dataclasses import replace
 
 import pytest
@@ -16,10 +18,13 @@ from hypothesis import settings
 
 from conformance.checks import runner
 from conformance.checks.table import planned
+from conformance.corpus import CHECK as CORPUS_CHECK, check_entry, open_corpus
 from conformance.model.verdict import ConformanceFailure
 from conformance.targets.builtins import BY_NAME
 from conformance.targets.known import KnownFailure, known_failure
 from conformance.targets.known_failures import KNOWN_FAILURES
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _plan(target, check_id):
@@ -31,6 +36,14 @@ def test_every_registered_example_still_fails(record):
     target = BY_NAME[record.target]
     assert record.example is not None, "a known failure must carry its failing example"
     assert record.reason and record.versions and record.observed
+    if record.check == CORPUS_CHECK:  # the example is a stored corpus entry, "folder:entry id"
+        folder, _, entry_id = record.example.partition(":")
+        corpus = open_corpus(ROOT / folder)
+        entry = next(e for e in corpus.of(record.target) if e.id == entry_id)
+        verdicts = [check_entry(target, corpus, entry, stored) for stored in entry.checkpoints]
+        assert not all(v.ok for v in verdicts), f"{record.target}: the stored corpus entry resumes exactly now"
+        assert known_failure(target, record.check) is record
+        return
     plan = _plan(target, record.check)
     verdict = plan.check.run(target, record.example, plan.id)
     assert not verdict.ok, f"{record.target} {record.check}: the registered example passes now:\n{verdict.explain()}"

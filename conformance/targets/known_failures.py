@@ -263,5 +263,6 @@ KNOWN_FAILURES: list[KnownFailure] = [
         versions="written by 2.4.0, resumed under 2.13.0",
         observed="corpus/torch-2.4.0 entry ReduceLROnPlateau/1 (NAdam, tensor lrs, 28 steps, checkpoint at "
         "iteration 6): optimizer step 8 lr expected 0.040586693195678085, got tensor(0.0405866913497448)",
+        example="corpus/torch-2.4.0:ReduceLROnPlateau/1",  # the stored entry: folder, then entry id
     ),
 ]
