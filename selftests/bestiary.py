@@ -177,6 +177,23 @@ class LazyDecays(StepDecay):
         super().load_state_dict(state)
 
 
+class RankZeroState(StepDecay):
+    """Only rank 0 gives its state ("only the main process saves"); a load without the keys keeps the fresh state.
+
+    One process is rank 0, so every single-process check passes; on 2 ranks, rank 1's
+    DCP load into its own empty layout restores nothing.
+    """
+
+    def state_dict(self):
+        if torch.distributed.is_initialized() and torch.distributed.get_rank() != 0:
+            return {}
+        return super().state_dict()
+
+    def load_state_dict(self, state):
+        if state:
+            super().load_state_dict(state)
+
+
 _built = itertools.count()
 
 
@@ -345,6 +362,7 @@ EXPECTED = {
     "NoStateDict": ("test_serialization_weights_only", "error"),
     "GlobalCheckpoint": ("test_resume_fresh_process", "fail"),
     "LazyDecays": ("test_resume_canonical", "fail"),
+    "RankZeroState": ("test_distributed_ranks", "fail"),
     "OffByOneClosedForm": ("test_consistency_closed_form", "fail"),
     "GlobalCounter": ("test_determinism", "nondeterministic"),
     "CountsGetLastLr": ("test_resume_canonical", "fail"),

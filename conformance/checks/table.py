@@ -29,7 +29,7 @@ from typing import Any, Callable, Optional
 from hypothesis import strategies as st
 
 from conformance.checks.probe import probe
-from conformance.checks import closed_form, fresh_process, mismatch, placement, recipes, serialization
+from conformance.checks import closed_form, distributed, fresh_process, mismatch, placement, recipes, serialization
 from conformance.spec import DEFAULT_ADAPTER
 from conformance.harness.oracle import check_determinism, check_resume
 from conformance.model.case import DCP, MEDIA_NAMES
@@ -202,6 +202,16 @@ CHECKS: list[Check] = [
     Check("serialization.delayed", lambda t, drawn, cid: serialization.check_delayed(t, *drawn),
           _delayed_cases, CONTRACT, 0.25, from_case=lambda case: (case, 1)),
     _serialization("deepcopy", serialization.check_deepcopy),
+    Check("distributed.ranks", lambda t, case, cid: distributed.check_ranks(t, case), _cases(), CONTRACT, 0.25,
+          doc="DDP on 2 gloo ranks, checkpointed and resumed through DCP: every rank's run is the reference",
+          applies=distributed.unreachable),
+    *[Check(f"distributed.{way}", lambda t, case, cid: distributed.check_reshard(t, case, cid.split(".")[1]),
+            _cases(), CONTRACT, 0.25, doc=f"a DCP checkpoint resumed on another number of ranks ({way})",
+            applies=distributed.unreachable) for way in ("2_to_1", "1_to_2")],
+    Check("distributed.world_size", lambda t, case, cid: distributed.check_world_size(t, case), _cases(),
+          RECIPE_SUPPORT, 0.25, doc="stepped k = world size times per optimizer step, resumed with another k: "
+          "follows the checkpoint, the new k, raises, or a hybrid", always_result=True,
+          applies=distributed.unreachable),
 ]
 
 BY_ID = {c.id: c for c in CHECKS}

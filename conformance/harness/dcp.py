@@ -66,8 +66,10 @@ class SchedulerState(Stateful):
 
 
 class OptimizerState(Stateful):
-    def __init__(self, params, optimizer) -> None:
-        self.module, self.optimizer = as_module(params), optimizer
+    """The optimizer, named by the FQNs of `module`'s params (a module holding them, or a DDP model)."""
+
+    def __init__(self, module, optimizer) -> None:
+        self.module, self.optimizer = module, optimizer
 
     def state_dict(self):
         return get_optimizer_state_dict(self.module, self.optimizer, options=_OPTIONS)
@@ -102,7 +104,7 @@ class DcpCheckpoint(dict):
 
 
 @contextlib.contextmanager
-def _dcp(action: str):
+def dcp_errors(action: str):
     """DCP's own errors (some are BaseException subclasses) as CheckpointError; quiet single-process warnings."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -130,7 +132,7 @@ def _root() -> str:
     return tempfile.mkdtemp(prefix="dcp-", dir=scratch_dir())
 
 
-def _writer(path: str) -> dcp.FileSystemWriter:
+def writer(path: str) -> dcp.FileSystemWriter:
     """DCP's own file writer; without fsync (durability is not what the suite tests, and it costs ms)."""
     return dcp.FileSystemWriter(path, sync_files=False, thread_count=1)
 
@@ -145,13 +147,13 @@ def save(ckpt: dict, session) -> DcpCheckpoint:
     position = {k: v for k, v in ckpt.items() if k not in ("model", "optimizer", "scheduler")}
     state = {
         "model": {f"p{i}": p.detach().clone() for i, p in enumerate(ckpt["model"])},
-        "optimizer": OptimizerState(session.params, session.optimizer),
+        "optimizer": OptimizerState(as_module(session.params), session.optimizer),
         "train_state": position,
     }
     if ckpt["scheduler"] is not None:
         state["lr_scheduler"] = FixedState(ckpt["scheduler"])
-    with _dcp("save"):
-        dcp.save(state, storage_writer=_writer(path))
+    with dcp_errors("save"):
+        dcp.save(state, storage_writer=writer(path))
     out = DcpCheckpoint(_load_plain(path, ckpt, position))
     out.path = path
     out.saved_scheduler = copy.deepcopy(ckpt["scheduler"])
@@ -166,20 +168,20 @@ def _load_plain(path: str, ckpt: dict, position: dict) -> dict:
         "model": {f"p{i}": torch.zeros_like(p) for i, p in enumerate(ckpt["model"])},
         "train_state": {k: copy.deepcopy(v) for k, v in position.items()},
     }
-    with _dcp("load"):
+    with dcp_errors("load"):
         dcp.load(state, checkpoint_id=path)
     model = [state["model"][f"p{i}"] for i in range(len(ckpt["model"]))]
     return {**state["train_state"], "model": model, "optimizer": None, "scheduler": None}
 
 
 def load_optimizer(session, ckpt: DcpCheckpoint) -> None:
-    with _dcp("load"):
-        dcp.load({"optimizer": OptimizerState(session.params, session.optimizer)}, checkpoint_id=ckpt.path)
+    with dcp_errors("load"):
+        dcp.load({"optimizer": OptimizerState(as_module(session.params), session.optimizer)}, checkpoint_id=ckpt.path)
 
 
 def load_scheduler(target, session, ckpt: DcpCheckpoint) -> None:
     stateful = SchedulerState(target, session.scheduler)
-    with _dcp("load"):
+    with dcp_errors("load"):
         dcp.load({"lr_scheduler": stateful}, checkpoint_id=ckpt.path)
     changed = difference(ckpt.saved_scheduler, stateful.given, "scheduler state")
     if changed:

@@ -1,0 +1,63 @@
+"""`distributed.*` catches what one process cannot: state that differs per rank.
+
+`RankZeroState` gives its state on rank 0 only ("only the main process
+saves"). One process is rank 0, so every single-process check passes; on
+2 ranks, rank 1's DCP load restores nothing. Only `distributed.ranks` and
+`distributed.1_to_2` (a load on 2 ranks) go red; `2_to_1` loads in one
+process and passes. Correct schedulers pass every distributed check.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.checks import distributed
+from conformance.checks.probe import probe
+from conformance.model.case import Case, Plan
+from conformance.model.optimizer import OptimizerSetup
+from conformance.targets.builtins import BY_NAME
+from conformance.targets.loading import load
+from selftests.runner import run_suite
+
+FILES = ["conformance/tests/test_targets.py", "conformance/tests/test_checks.py"]
+CASE = Case(OptimizerSetup("SGD", (0.1, 0.2), {"momentum": 0.9}), {}, Plan(9, (4,)))
+
+
+@pytest.fixture(scope="session")
+def rank_zero_run(shared_dir):
+    return run_suite(shared_dir, "distributed", ["--target=selftests.bestiary:RankZeroState", "--lrc-timeout=0",
+                                                 "-k", "resume or serialization or distributed", *FILES])
+
+
+def test_only_the_loads_on_two_ranks_go_red(rank_zero_run):
+    tests = {t.split("[")[0]: s for t, (s, _) in rank_zero_run["tests"].items()}
+    red = sorted(t for t, s in tests.items() if s in ("failed", "error"))
+    assert red == ["test_distributed_1_to_2", "test_distributed_ranks"], red
+    assert tests["test_distributed_2_to_1"] == "passed" and tests["test_resume_canonical"] == "passed"
+    message = rank_zero_run["tests"]["test_distributed_ranks[RankZeroState]"][1]
+    assert "rank 1 of 2" in message and "first divergence at optimizer step" in message
+
+
+def test_the_broken_scheduler_fails_on_one_case_directly():
+    broken = load("selftests.bestiary:RankZeroState")[0]
+    verdict = distributed.check_ranks(broken, CASE)
+    assert verdict.status == "fail" and "rank 1 of 2" in verdict.message, verdict.explain()
+    assert distributed.check_reshard(broken, CASE, "2_to_1").ok
+
+
+@pytest.mark.parametrize("name", ["StepLR", "CyclicLR", "ReduceLROnPlateau", "OneCycleLR"])
+def test_correct_schedulers_pass_every_distributed_check(name):
+    target = BY_NAME[name]
+    case = probe(target).case
+    case = case.with_plan(interruptions=(max(1, case.plan.epochs // 2),))
+    for verdict in (distributed.check_ranks(target, case), distributed.check_reshard(target, case, "2_to_1"),
+                    distributed.check_reshard(target, case, "1_to_2")):
+        assert verdict.ok, verdict.explain()
+    world = distributed.check_world_size(target, case)
+    assert world.result.outcome in ("checkpoint", "unobservable"), world.explain()
+
+
+def test_the_control_passes_on_two_ranks():
+    control = load("selftests.controls:StepDecay")[0]
+    assert distributed.check_ranks(control, CASE).ok
+    assert distributed.check_reshard(control, CASE, "1_to_2").ok
