@@ -73,10 +73,13 @@ def _known(expected: Expected, target: TargetSpec) -> dict:
 
 
 def plans(target: TargetSpec, checks: Optional[Iterable[str]] = None) -> list[Planned]:
-    """The target's planned checks, all of them or those `checks` names (ids or family prefixes)."""
+    """The target's planned checks, all of them or those `checks` names (ids or family prefixes).
+
+    The framework drivers (`driver.<name>`) run only when named, as with pytest's --driver.
+    """
     every = planned(target)
     if checks is None:
-        return every
+        return [p for p in every if p.check.id != "driver"]
     wanted = list(checks)
     return [p for p in every if any(covers(w, p.id) for w in wanted)]
 

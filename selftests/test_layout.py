@@ -24,7 +24,7 @@ PACKAGE_DIRS = {"conformance.strategies": ROOT / "strategies", "conformance.repo
 LAYERS = [
     ("conformance.model", 0), ("conformance.spec", 0), ("conformance.adapters", 0),
     ("conformance.harness", 1), ("conformance.strategies", 1),
-    ("conformance.checks", 2), ("conformance.targets", 2),
+    ("conformance.checks", 2), ("conformance.targets", 2), ("conformance.drivers", 2),
     ("conformance.plugin", 3), ("conformance.tests", 3), ("conformance.library", 3), ("conformance.corpus", 3),
     ("conformance.reports", 4),
 ]

@@ -29,7 +29,10 @@ from typing import Any, Callable, Optional
 from hypothesis import strategies as st
 
 from conformance.checks.probe import probe
-from conformance.checks import closed_form, distributed, fresh_process, mismatch, placement, recipes, serialization
+from conformance.checks import (closed_form, distributed, frameworks, fresh_process, mismatch, placement, recipes,
+                               serialization)
+from conformance.drivers import DRIVERS
+from conformance.drivers import BY_NAME as DRIVERS_BY_NAME
 from conformance.spec import DEFAULT_ADAPTER
 from conformance.harness.oracle import check_determinism, check_resume
 from conformance.model.case import DCP, MEDIA_NAMES
@@ -88,6 +91,12 @@ def _mismatch_cases(target, variant):
     param, medium = variant
     drawn = mismatch_cases(target, param, max_epochs=MISMATCH_EPOCHS)
     return drawn if medium == "file" else drawn.map(lambda d: (d[0].with_plan(medium=medium), d[1]))
+
+
+@st.composite
+def _driver_cases(draw, target, driver):
+    case = draw(cases(target, (1, 1)), label="case")
+    return case, draw(driver.options(target, case), label=f"{driver.name} options")
 
 
 def _delayed_cases(target, variant):
@@ -212,6 +221,10 @@ CHECKS: list[Check] = [
           RECIPE_SUPPORT, 0.25, doc="stepped k = world size times per optimizer step, resumed with another k: "
           "follows the checkpoint, the new k, raises, or a hybrid", always_result=True,
           applies=distributed.unreachable),
+    Check("driver", lambda t, drawn, cid: frameworks.check_driver(t, *drawn, DRIVERS_BY_NAME[cid.split(".")[1]]),
+          _driver_cases, CONTRACT, 0.25, variants=lambda t: [(d.name, d) for d in DRIVERS],
+          doc="trained and resumed through a framework's own loop and checkpoint API (--driver NAME)",
+          from_case=None),
 ]
 
 BY_ID = {c.id: c for c in CHECKS}

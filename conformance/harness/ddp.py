@@ -29,21 +29,8 @@ from conformance.harness.errors import calling
 from conformance.harness.live import build_scheduler
 from conformance.harness.recorder import Recorder
 from conformance.model.case import Case
-from conformance.model.optimizer import SEED
+from conformance.model.optimizer import SEED, Tiny
 from conformance.spec import TargetSpec
-
-
-class Tiny(torch.nn.Module):
-    """The case's params; the loss sum((p - t)^2) with t moving with the step, as the harness's gradient."""
-
-    def __init__(self, params) -> None:
-        super().__init__()
-        for i, p in enumerate(params):
-            self.register_parameter(f"p{i}", p)
-
-    def forward(self, step: int) -> torch.Tensor:
-        t = 1.0 + (step % 7) / 7.0
-        return sum(((p - t) ** 2).sum() for p in self.parameters())
 
 
 class ModelState(Stateful):
@@ -70,10 +57,9 @@ def train(target: TargetSpec, case: Case, ks: list, stop: Optional[int] = None, 
     """
     torch.manual_seed(SEED)
     random.seed(SEED)
-    params = case.setup.make_params()
-    module = Tiny(params)
+    module = Tiny(case.setup)
     model = torch.nn.parallel.DistributedDataParallel(module) if dist.is_initialized() else module
-    optimizer = case.setup.build(params)
+    optimizer = case.setup.build(list(module.parameters()))
     scheduler = build_scheduler(target, optimizer, case.config)
     position = {"step": 0, "sched_steps": 0}
     state = {"model": ModelState(model), "optimizer": OptimizerState(model, optimizer),

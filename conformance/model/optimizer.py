@@ -57,6 +57,18 @@ def loss_of(params, step: int) -> torch.Tensor:
     return sum(((p - scale) ** 2).sum() for p in params)
 
 
+class Tiny(torch.nn.Module):
+    """A module holding the setup's params; its loss at batch `step` is `loss_of` (what DDP and frameworks train)."""
+
+    def __init__(self, setup: OptimizerSetup) -> None:
+        super().__init__()
+        for i, p in enumerate(setup.make_params()):
+            self.register_parameter(f"p{i}", p)
+
+    def forward(self, step) -> torch.Tensor:
+        return loss_of(list(self.parameters()), int(step))
+
+
 def momentum_of(group: dict):
     """The group's momentum, or betas[0], or None."""
     if "betas" in group:

@@ -23,6 +23,7 @@ import conformance.tests
 from conformance.checks import budget  # noqa: F401 - registers the Hypothesis profiles
 from conformance.checks.table import Planned, missing_capability, planned
 from conformance.corpus.resume import CHECK as CORPUS_CHECK
+from conformance.drivers import BY_NAME as DRIVERS_BY_NAME, NAMES as DRIVER_NAMES
 from conformance.harness import timelimit
 from conformance.model.verdict import ConformanceFailure
 from conformance.plugin.bridge import TestOutcome
@@ -34,6 +35,7 @@ TARGETS = pytest.StashKey[list]()
 BROKEN = pytest.StashKey[list]()
 XFAILS = pytest.StashKey[dict]()
 OUTCOME = pytest.StashKey[TestOutcome]()
+DRIVERS = pytest.StashKey[list]()
 
 
 class StaleKnownFailure(UserWarning):
@@ -57,6 +59,11 @@ def pytest_addoption(parser):
         "(default: $LRC_TIMEOUT or 60; 0 disables it)",
     )
     group.addoption(
+        "--driver", action="append", default=[], metavar="NAME",
+        help="run the targets through a framework's own loop and checkpoint API instead of the suite's "
+        f"loops: {', '.join(DRIVER_NAMES)}, or 'all'; repeatable (checks driver.<name>)",
+    )
+    group.addoption(
         "--resume-corpus", default=None, metavar="DIR",
         help="resume the checkpoints of a corpus written by another torch "
         "(`python -m conformance.corpus write DIR`) and compare with its trajectories: "
@@ -66,6 +73,7 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     _collect_the_suite(config)
+    config.stash[DRIVERS] = _selected_drivers(config.getoption("driver"))
     if config.getoption("lrc_timeout") is not None:
         timelimit.SECONDS = config.getoption("lrc_timeout")
     good, broken = select(config.getoption("target"))
@@ -102,6 +110,8 @@ def pytest_report_header(config):
     lines = [f"lrc: torch {torch.__version__}, hypothesis profile {settings.get_current_profile_name()}, "
              f"time limit {timelimit.SECONDS:g} s per example",
              f"lrc targets: {names}"]
+    for driver in config.stash.get(DRIVERS, []):
+        lines.append(f"lrc driver: {driver.name} ({driver.distribution} {driver.version()})")
     for source in sorted({t.source for t in config.stash[TARGETS] if t.source != "torch"}):
         lines.append(f"lrc targets from {source}")
     for b in config.stash[BROKEN]:
@@ -159,11 +169,41 @@ def _placeholder(item) -> bool:
         _params(item).get("target"), TargetSpec)
 
 
+def _selected_drivers(names: list) -> list:
+    """The drivers `--driver` names; a name unknown or not installed stops the run with what to do."""
+    if "all" in names:
+        names = list(DRIVER_NAMES)
+    chosen = []
+    for name in dict.fromkeys(names):
+        driver = DRIVERS_BY_NAME.get(name)
+        if driver is None:
+            raise pytest.UsageError(f"--driver {name}: no such driver; choose from {', '.join(DRIVER_NAMES)} or 'all'")
+        if driver.missing():
+            raise pytest.UsageError(f"--driver {name}: {driver.missing()}")
+        chosen.append(driver)
+    return chosen
+
+
+def _driver_filter(config, item) -> bool:
+    """Keep `item`? With --driver, only the chosen drivers' checks run; without it, no driver check."""
+    plan = _params(item).get("plan")
+    is_driver = isinstance(plan, Planned) and plan.check.id == "driver"
+    chosen = {d.name for d in config.stash[DRIVERS]}
+    if not chosen:
+        return not is_driver
+    return is_driver and plan.variant_id in chosen
+
+
 def pytest_collection_modifyitems(config, items):
     placeholders = [item for item in items if _placeholder(item)]
     if placeholders:
         items[:] = [item for item in items if not _placeholder(item)]
         config.hook.pytest_deselected(items=placeholders)
+    others = [item for item in items if _is_check(item) and not _driver_filter(config, item)]
+    if others:
+        dropped = set(others)
+        items[:] = [item for item in items if item not in dropped]
+        config.hook.pytest_deselected(items=others)
     if any(_is_check(item) for item in items):
         # The tensors are tiny: intra-op threads only contend with the xdist workers
         # (Muon's matmuls ran 20x slower with 2 threads on a 2-core machine).

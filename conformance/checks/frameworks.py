@@ -1,0 +1,72 @@
+"""`driver.<name>`: the target resumed through a framework's own loop and checkpoint API.
+
+The reference is the framework's own uninterrupted run; the interrupted run
+stops after `options["stop"]` optimizer steps, checkpoints the framework's
+way, and fresh objects resume the framework's documented way. Both
+trajectories come from the optimizer step pre-hook and are compared
+exactly, as for every check. A setup the framework documents it cannot
+resume is a result naming the limitation and its doc link, not a failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+
+from conformance.drivers.base import Driver
+from conformance.harness.errors import CheckpointError, Rejected, TargetError
+from conformance.harness.oracle import compare, guarded
+from conformance.harness.run import RunResult
+from conformance.harness.scratch import scratch_dir
+from conformance.model.case import Case
+from conformance.model.verdict import NONDETERMINISTIC, PASS, Verdict, first_divergence
+from conformance.spec import TargetSpec
+
+
+def describe(driver: Driver, options: dict) -> str:
+    shown = ", ".join(f"{k}={v!r}" for k, v in sorted(options.items()))
+    return f"  driver:    {driver.name} {driver.version()} ({shown})"
+
+
+@contextlib.contextmanager
+def framework(driver: Driver, what: str, as_error):
+    """The framework's own exceptions (not the target's) as a failed checkpoint or an error, naming it."""
+    try:
+        yield
+    except (TargetError, CheckpointError, Rejected):
+        raise
+    except Exception as exc:  # noqa: BLE001 - raised inside the framework
+        raise as_error(f"{driver.name} {driver.version()}: {what}", exc) from exc
+
+
+def check_driver(target: TargetSpec, case: Case, options: dict, driver: Driver) -> Verdict:
+    check = f"driver.{driver.name}"
+
+    def body():
+        limitation = driver.limitation(target, case, options)
+        if limitation:
+            return Verdict(target.name, check, PASS, case, message=f"not resumable by design: {limitation}",
+                           details={"limitation": limitation, "options": options})
+        with framework(driver, "the uninterrupted run", TargetError):
+            expected = RunResult(driver.train(target, case, options))
+        where = tempfile.mkdtemp(prefix=f"{driver.name}-", dir=scratch_dir())
+        stop = options["stop"]
+        with framework(driver, f"the checkpoint after optimizer step {stop}", CheckpointError):
+            first = driver.train(target, case, options, stop=stop, save_to=where)
+        with framework(driver, "the resume", CheckpointError):
+            actual = RunResult(first + driver.train(target, case, options, load_from=where))
+        what = (f"through {driver.name}: the run checkpointed the framework's way after optimizer step {stop} "
+                f"and resumed in fresh objects differs from the framework's uninterrupted run\n"
+                + describe(driver, options))
+        verdict = compare(target, case, check, expected, actual, what)
+        verdict.details["options"] = options
+        if verdict.ok:
+            return verdict
+        again = driver.train(target, case, options)
+        div = first_divergence(expected.records, again)
+        if div is not None:
+            return Verdict(target.name, check, NONDETERMINISTIC, case, div,
+                           message=f"two uninterrupted runs through {driver.name} disagree\n" + describe(driver, options))
+        return verdict
+
+    return guarded(target, check, case, body)

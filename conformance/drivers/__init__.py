@@ -1,0 +1,13 @@
+"""Drivers: framework loops that train a target and resume it the framework's documented way.
+
+One module per framework, each with one `Driver` record (`drivers/base.py`).
+The `driver.<name>` check (`checks/frameworks.py`) runs every target through
+each driver chosen with `--driver NAME`. Frameworks are imported only when
+a driver runs, so the suite doesn't need them unless asked.
+"""
+
+from conformance.drivers import ignite
+
+DRIVERS = [ignite.DRIVER]
+BY_NAME = {d.name: d for d in DRIVERS}
+NAMES = tuple(BY_NAME)

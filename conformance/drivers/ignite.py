@@ -1,0 +1,95 @@
+"""ignite: an `Engine`, the scheduler as ignite's `LRScheduler` handler, `Checkpoint` to resume.
+
+Documented resume (https://pytorch.org/ignite/generated/ignite.handlers.checkpoint.Checkpoint.html):
+`Checkpoint(to_save={"trainer", "model", "optimizer", "lr_scheduler"}, DiskSaver(dir))` on an
+event, then in fresh objects `Checkpoint.load_objects(to_load, checkpoint=path)` and
+`trainer.run(data, max_epochs)`, which goes on from the loaded iteration. A torch
+`LRScheduler` is wrapped in ignite's `LRScheduler` and attached to ITERATION_STARTED, as
+ignite's docs show; other schedulers (metric-driven, composites without `get_lr()`, or not an
+`LRScheduler`) are stepped by a plain handler on ITERATION_COMPLETED. The checkpoint is taken at ITERATION_COMPLETED of
+iteration `stop`, after the scheduler's event.
+
+Options: `epoch_length` (iterations per epoch, so a stop falls mid-epoch or on its end).
+Mistake `checkpoint_first`: the Checkpoint handler is registered on ITERATION_STARTED before
+the scheduler's, so the saved scheduler state is one step behind the saved iteration.
+"""
+
+from __future__ import annotations
+
+import os
+
+import torch
+from hypothesis import strategies as st
+
+from conformance.drivers.base import Driver
+from conformance.drivers.common import batches, metric_at, objects, recording
+from conformance.harness.errors import calling
+
+DOCS = "https://pytorch.org/ignite/generated/ignite.handlers.checkpoint.Checkpoint.html"
+
+
+def _options(target, case):
+    steps = case.plan.epochs
+    return st.fixed_dictionaries({
+        "epoch_length": st.integers(1, max(1, min(steps, 6))),
+        "stop": st.integers(1, max(1, steps - 1)),
+    })
+
+
+def wraps(target, scheduler) -> bool:
+    """ignite's LRScheduler drives a torch LRScheduler through its get_lr(): composites have none."""
+    base = torch.optim.lr_scheduler.LRScheduler
+    return (isinstance(scheduler, base) and not target.capabilities.metric_driven
+            and type(scheduler).get_lr is not base.get_lr)
+
+
+def train(target, case, options, stop=None, save_to="", load_from="", mistake=""):
+    from ignite.engine import Engine, Events
+    from ignite.handlers import Checkpoint, DiskSaver
+    from ignite.handlers.param_scheduler import LRScheduler
+
+    model, optimizer, scheduler = objects(target, case)
+    steps, epoch_length = case.plan.epochs, options["epoch_length"]
+    sched_steps = [0]
+
+    def update(engine, batch):
+        model(batch).backward()
+        with calling("optimizer.step"):
+            optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    trainer = Engine(update)
+    wrapped = wraps(target, scheduler)
+    if wrapped:
+        handler = LRScheduler(scheduler)
+        event = Events.ITERATION_STARTED
+    else:
+        handler = scheduler
+
+        def step_scheduler(engine):
+            with calling("step"):
+                target.adapter.step(scheduler, metric_at(target, case, engine.state.iteration - 1))
+
+        event = Events.ITERATION_COMPLETED
+    to_save = {"trainer": trainer, "model": model, "optimizer": optimizer, "lr_scheduler": handler}
+    checkpoint = Checkpoint(to_save, DiskSaver(save_to, require_empty=False), n_saved=None) if stop else None
+    if checkpoint is not None and mistake == "checkpoint_first":
+        trainer.add_event_handler(Events.ITERATION_STARTED(once=stop + 1), checkpoint)
+        trainer.add_event_handler(Events.ITERATION_STARTED(once=stop + 1), lambda e: e.terminate())
+    trainer.add_event_handler(event, handler if wrapped else step_scheduler)
+    if checkpoint is not None and mistake != "checkpoint_first":
+        trainer.add_event_handler(Events.ITERATION_COMPLETED(once=stop), checkpoint)
+        trainer.add_event_handler(Events.ITERATION_COMPLETED(once=stop), lambda e: e.terminate())
+    if load_from:
+        (path,) = [os.path.join(load_from, f) for f in os.listdir(load_from) if f.endswith(".pt")]
+        Checkpoint.load_objects(to_load=to_save, checkpoint=path)
+    recorder = recording(target, optimizer, scheduler)
+    epochs = -(-steps // epoch_length)
+    trainer.run(batches(epoch_length), max_epochs=epochs, epoch_length=epoch_length)
+    recorder.detach()
+    return recorder.records
+
+
+DRIVER = Driver("ignite", "pytorch-ignite", DOCS, _options, train,
+                mistakes={"checkpoint_first": "the checkpoint is taken before the scheduler steps"},
+                example_options={"epoch_length": 3, "stop": 4})

@@ -1,0 +1,49 @@
+"""Every driver catches a broken scheduler, passes a correct one, and catches its own deliberate mistake.
+
+For each framework driver (`conformance/drivers/`): the bestiary's
+`ForgetsStepCount` (its state_dict leaves out the step count) must fail
+`driver.<name>`; the control `StepDecay` and torch's StepLR must pass; and
+the driver made to commit its `mistakes` (a checkpoint taken before the
+scheduler steps, ...) must fail on StepLR, which is correct.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from conformance.checks.frameworks import check_driver
+from conformance.drivers import DRIVERS
+from conformance.model.case import Case, Plan
+from conformance.model.optimizer import OptimizerSetup
+from conformance.targets.builtins import BY_NAME
+from conformance.targets.loading import load
+
+SGD = OptimizerSetup("SGD", (0.1, 0.2), {"momentum": 0.9})
+CASE = Case(SGD, {}, Plan(9, (4,)))
+STEPLR = Case(SGD, {"step_size": 2, "gamma": 0.5}, Plan(9, (4,)))
+OPTIONS = {d.name: d.example_options for d in DRIVERS}
+INSTALLED = [pytest.param(d, id=d.name, marks=pytest.mark.skipif(bool(d.missing()), reason=d.missing() or ""))
+             for d in DRIVERS]
+MISTAKES = [pytest.param(d, m, id=f"{d.name}-{m}", marks=pytest.mark.skipif(bool(d.missing()), reason=d.missing() or ""))
+            for d in DRIVERS for m in d.mistakes]
+
+
+@pytest.mark.parametrize("driver", INSTALLED)
+def test_the_driver_catches_a_broken_scheduler(driver):
+    broken = load("selftests.bestiary:ForgetsStepCount")[0]
+    verdict = check_driver(broken, CASE, driver.example_options, driver)
+    assert verdict.status == "fail", verdict.explain()
+    assert f"through {driver.name}" in verdict.message and "first divergence" in verdict.explain()
+
+
+@pytest.mark.parametrize("driver", INSTALLED)
+def test_correct_schedulers_pass_through_the_driver(driver):
+    control = load("selftests.controls:StepDecay")[0]
+    assert check_driver(control, CASE, driver.example_options, driver).ok
+    assert check_driver(BY_NAME["StepLR"], STEPLR, driver.example_options, driver).ok
+
+
+@pytest.mark.parametrize("driver, mistake", MISTAKES)
+def test_a_wrong_driver_is_caught(driver, mistake):
+    verdict = check_driver(BY_NAME["StepLR"], STEPLR, driver.example_options, driver.wrong(mistake))
+    assert verdict.status == "fail", f"{driver.name} with mistake {mistake!r} passed:\n{verdict.explain()}"
