@@ -1,0 +1,225 @@
+"""Accelerate: the user's loop around `Accelerator`, `save_state` / `load_state` to resume.
+
+Documented resume (https://huggingface.co/docs/accelerate/usage_guides/checkpoint):
+`model, optimizer, dataloader, scheduler = accelerator.prepare(...)`, loop counters registered
+with `accelerator.register_for_checkpointing`, `accelerator.save_state(dir)` during training; in
+a fresh process, the same objects prepared by a fresh `Accelerator`, `accelerator.load_state(dir)`
+and `accelerator.skip_first_batches(dataloader, n)` for the rest of an interrupted epoch. The
+loop is the one of Accelerate's docs and examples (gradient accumulation guide,
+examples/by_feature/checkpointing.py):
+
+    for batch in dataloader:                      # skip_first_batches(...) in a resumed epoch
+        with accelerator.accumulate(model):
+            accelerator.backward(model(batch)); optimizer.step()
+            scheduler.step()                      # interval "step"
+            optimizer.zero_grad()
+        if accelerator.sync_gradients: ...        # an optimizer step happened: count it, maybe save_state
+    scheduler.step()                              # interval "epoch": once at the end of each epoch
+
+A torch `LRScheduler` is prepared into Accelerate's `AcceleratedScheduler`, which steps the
+scheduler only on the optimizer's steps (`step_scheduler_with_optimizer=True`) or on every call
+(False: under gradient accumulation the scheduler then steps on every batch). Any other
+scheduler is left as it is by `prepare`: it is registered for checkpointing (Accelerate's way
+for custom objects) and stepped on optimizer steps only. Data: `torch.arange(batches_per_epoch)`,
+batch size 1, no shuffle; each batch is its own index, `Tiny`'s loss at that index. The run ends
+after exactly `case.plan.epochs` optimizer steps; with gradient accumulation an epoch's last
+batch always makes an optimizer step (Accelerate's `sync_with_dataloader`).
+
+Each run starts from reset Accelerate singletons (`AcceleratorState`, `GradientState`), as a
+new process would; Accelerate's own tests reset them the same way between tests.
+
+Interruption (`stop=k`): `save_state` right after optimizer step k and the scheduler step that
+follows it (at an epoch's end with interval "epoch": after the epoch's scheduler step), then the
+run ends. Metric-driven targets get `metric_at(case, i)`, i = optimizer steps done before this
+one (interval "step") or the epoch index (interval "epoch"): both are restored on resume.
+
+Options: `batches_per_epoch` (1-6), `gradient_accumulation_steps` (1-3),
+`step_scheduler_with_optimizer`, `interval` ("step" / "epoch"), `stop`.
+Mistake `save_before_scheduler`: `save_state` between `optimizer.step()` and `scheduler.step()`,
+so the saved scheduler is one step behind the saved counters.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import os
+
+import torch
+from hypothesis import strategies as st
+
+from conformance.drivers.base import Driver
+from conformance.drivers.common import metric_at, objects, recording
+from conformance.harness.errors import TargetError, calling
+from conformance.spec import DEFAULT_ADAPTER
+
+DOCS = "https://huggingface.co/docs/accelerate/usage_guides/checkpoint"
+SCHEDULER_DOCS = "https://huggingface.co/docs/accelerate/package_reference/torch_wrappers#accelerate.scheduler.AcceleratedScheduler"
+
+
+def _options(target, case):
+    steps = case.plan.epochs
+    drawn = st.fixed_dictionaries({
+        "batches_per_epoch": st.integers(1, 6),
+        "gradient_accumulation_steps": st.integers(1, 3),
+        "step_scheduler_with_optimizer": st.booleans(),
+        "interval": st.sampled_from(["step", "epoch"]),
+        "stop": st.integers(1, max(1, steps - 1)),
+    })
+    cap = target.max_steps(case.config)
+    return drawn if cap is None else drawn.map(functools.partial(_within, steps=steps, cap=cap))
+
+
+def _within(options: dict, steps: int, cap: int) -> dict:
+    """Less accumulation when a scheduler stepped on every batch would pass its `max_steps` (OneCycleLR)."""
+    while options["gradient_accumulation_steps"] > 1 and scheduler_steps(options, steps) > cap:
+        options = {**options, "gradient_accumulation_steps": options["gradient_accumulation_steps"] - 1}
+    return options
+
+
+def scheduler_steps(options: dict, steps: int) -> int:
+    """How many times the loop calls scheduler.step() with effect in a run of `steps` optimizer steps."""
+    n, g = options["batches_per_epoch"], options["gradient_accumulation_steps"]
+    done = calls = batch = 0
+    while done < steps:
+        batch += 1
+        synced = batch % g == 0 or batch == n
+        per_batch = options["interval"] == "step" and not options["step_scheduler_with_optimizer"]
+        calls += options["interval"] == "step" and (synced or per_batch)
+        if synced:
+            done += 1
+        if batch == n:
+            calls += options["interval"] == "epoch"
+            batch = 0
+    return calls
+
+
+def limitation(target, case, options):
+    if target.adapter.step is not DEFAULT_ADAPTER.step and not target.capabilities.metric_driven:
+        return ("Accelerate's loop steps the scheduler with scheduler.step() (AcceleratedScheduler.step forwards "
+                f"only step(*args)); this target is stepped through an adapter of its own API ({SCHEDULER_DOCS})")
+    return None
+
+
+class Progress:
+    """The loop's counters, saved with the state through `register_for_checkpointing`."""
+
+    def __init__(self) -> None:
+        self.epoch = 0
+        self.batch = 0  # batches done in the current epoch
+        self.opt_steps = 0
+
+    def state_dict(self) -> dict:
+        return {"epoch": self.epoch, "batch": self.batch, "opt_steps": self.opt_steps}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.epoch, self.batch, self.opt_steps = int(state["epoch"]), int(state["batch"]), int(state["opt_steps"])
+
+    def finish_step(self, batches_per_epoch: int) -> bool:
+        """Count a synced batch (an optimizer step); True at the end of the epoch."""
+        self.batch += 1
+        self.opt_steps += 1
+        return self.batch == batches_per_epoch
+
+
+@functools.cache
+def _accelerate():
+    """Accelerate imported once, its logging off; the package's directory (to tell its frames apart)."""
+    import accelerate
+    from accelerate import Accelerator
+    from accelerate.state import AcceleratorState, GradientState
+
+    logging.getLogger("accelerate").setLevel(logging.ERROR)
+    return Accelerator, AcceleratorState, GradientState, os.path.dirname(accelerate.__file__) + os.sep
+
+
+def _fresh_accelerator(options: dict):
+    """An Accelerator as in a new process: Accelerate keeps process-wide singletons, reset here first."""
+    Accelerator, AcceleratorState, GradientState, _ = _accelerate()
+    AcceleratorState._reset_state(reset_partial_state=True)
+    GradientState._reset_state()
+    return Accelerator(cpu=True, gradient_accumulation_steps=options["gradient_accumulation_steps"],
+                       step_scheduler_with_optimizer=options["step_scheduler_with_optimizer"])
+
+
+@contextlib.contextmanager
+def _target_or_framework(phase: str):
+    """`calling(phase)`, except that an exception raised in Accelerate's own code stays Accelerate's.
+
+    The check's `framework()` then names Accelerate (a wrapper's bug is not the target's).
+    """
+    package = _accelerate()[3]
+    try:
+        with calling(phase):
+            yield
+    except TargetError as exc:
+        tb = exc.exc.__traceback__
+        while tb is not None and tb.tb_next is not None:
+            tb = tb.tb_next
+        if tb is not None and tb.tb_frame.f_code.co_filename.startswith(package):
+            raise exc.exc from None
+        raise
+
+
+def train(target, case, options, stop=None, save_to="", load_from="", mistake=""):
+    accelerator = _fresh_accelerator(options)
+    model, optimizer, scheduler = objects(target, case)
+    n, steps, interval = options["batches_per_epoch"], case.plan.epochs, options["interval"]
+    data = torch.utils.data.DataLoader(torch.arange(n), batch_size=1, shuffle=False)
+    model, prepared, data, stepped = accelerator.prepare(model, optimizer, data, scheduler)
+    progress = Progress()
+    accelerator.register_for_checkpointing(progress)
+    wrapped = stepped is not scheduler  # an AcceleratedScheduler (torch LRSchedulers)
+    if not wrapped:
+        accelerator.register_for_checkpointing(scheduler)
+    if load_from:
+        accelerator.load_state(load_from)
+
+    def step_scheduler(i: int) -> None:
+        with _target_or_framework("step"):
+            target.adapter.step(stepped, metric_at(target, case, i))
+
+    recorder = recording(target, optimizer, scheduler)
+    try:
+        while progress.opt_steps < steps:
+            batches = accelerator.skip_first_batches(data, progress.batch) if progress.batch else data
+            for batch in batches:
+                with accelerator.accumulate(model):
+                    accelerator.backward(model(batch))
+                    with _target_or_framework("optimizer.step"):
+                        prepared.step()
+                    synced = accelerator.sync_gradients
+                    if mistake == "save_before_scheduler" and synced and progress.opt_steps + 1 == stop:
+                        if progress.finish_step(n):
+                            progress.epoch, progress.batch = progress.epoch + 1, 0
+                        accelerator.save_state(save_to)
+                        return recorder.records
+                    if interval == "step" and (wrapped or synced):
+                        step_scheduler(progress.opt_steps)
+                    prepared.zero_grad()
+                if not synced:
+                    progress.batch += 1
+                    continue
+                if progress.finish_step(n):
+                    if interval == "epoch":
+                        step_scheduler(progress.epoch)
+                    progress.epoch, progress.batch = progress.epoch + 1, 0
+                if progress.opt_steps == stop:
+                    accelerator.save_state(save_to)
+                    return recorder.records
+                if progress.opt_steps == steps:
+                    return recorder.records
+            if progress.batch:
+                raise RuntimeError(f"the dataloader ended after {progress.batch} of {n} batches without an "
+                                   "optimizer step (sync_with_dataloader should have synced its last batch)")
+        return recorder.records
+    finally:
+        recorder.detach()
+
+
+DRIVER = Driver("accelerate", "accelerate", DOCS, _options, train, limitation=limitation,
+                mistakes={"save_before_scheduler": "save_state is called between optimizer.step() and "
+                                                   "scheduler.step(): the saved scheduler is one step behind"},
+                example_options={"batches_per_epoch": 3, "gradient_accumulation_steps": 2,
+                                 "step_scheduler_with_optimizer": True, "interval": "step", "stop": 5})

@@ -1,0 +1,265 @@
+"""Transformers: the `Trainer` loop, the target passed as `optimizers=(optimizer, scheduler)`, `resume_from_checkpoint`.
+
+Documented resume (https://huggingface.co/docs/transformers/main_classes/trainer#checkpoints):
+`TrainingArguments(save_strategy="steps", save_steps=k)` writes `output_dir/checkpoint-<step>`
+(model, optimizer.pt, scheduler.pt, rng_state.pth, trainer_state.json) after the optimizer step,
+the scheduler step and the evaluation of that step; a fresh model, optimizer, scheduler and a
+fresh `Trainer` with the same arguments resume with `trainer.train(resume_from_checkpoint=path)`
+(or `=True`: the last checkpoint in `output_dir`). The Trainer loads scheduler.pt into the
+scheduler it was given, skips the batches already trained and goes on to `max_steps`.
+
+The target is passed in as a custom scheduler, the path every target takes. The Trainer steps it
+once per optimizer step (`scheduler.step()`), except a `ReduceLROnPlateau` (or transformers'
+`GreedyLR`), which it steps at each evaluation with `metrics[metric_for_best_model]`: for a
+metric-driven target the run evaluates every `eval_steps` optimizer steps and `evaluate()` (the
+override the Trainer documents) returns the plan's metric for that evaluation.
+
+The model is the suite's `Tiny` behind a module whose forward returns `{"loss": ...}`; the data
+are the batch indices 0..batches-1 (batch size 1, sequential sampler); `case.plan.epochs` is
+`max_steps` (optimizer steps). The interrupted run saves every `save_steps` steps (a divisor of
+`stop`) and ends right after the checkpoint at step `stop` is written (`on_save` sets
+`should_training_stop`). The uninterrupted reference run and the resumed run don't save
+(`save_strategy="no"`, otherwise the same arguments): saving doesn't change the trajectory, and
+writing a checkpoint every `save_steps` steps of a 200-step plan would dominate the cost.
+
+Options: `gradient_accumulation_steps` (1..3), `batches` (micro-batches per epoch, so a stop falls
+mid-epoch, on an epoch's end, or on a short last accumulation), `save_steps`, `stop`,
+`resume` ("path": the checkpoint-<stop> folder, "last": `resume_from_checkpoint=True`), and
+`eval_steps` for metric-driven targets. Not drawn, but accepted: `save_only_model` (documented as
+not resumable: a limitation) and `lr_scheduler_type` (+ `warmup_steps`, `lr_scheduler_kwargs`): the
+Trainer builds its own schedule by name (`optimizers=(optimizer, None)`) and the target is not
+used, so the `driver.transformers` check never draws it (it would not test the target).
+
+Mistakes: `no_scheduler_state` resumes from a checkpoint copied without scheduler.pt (the Trainer
+then silently loads neither optimizer.pt nor scheduler.pt); `checkpoint_before_scheduler` writes
+the checkpoint of step k from `on_optimizer_step`, after the optimizer stepped but before the
+scheduler did, so the saved scheduler state is one step behind the saved step.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+
+import torch
+from hypothesis import strategies as st
+
+from conformance.drivers.base import Driver
+from conformance.drivers.common import metric_at, objects, recording, seeded
+from conformance.harness.scratch import scratch_dir
+from conformance.model.optimizer import Tiny
+from conformance.spec import DEFAULT_ADAPTER
+
+DOCS = "https://huggingface.co/docs/transformers/main_classes/trainer#checkpoints"
+ARGS_DOCS = "https://huggingface.co/docs/transformers/main_classes/trainer#transformers.TrainingArguments"
+TRAINER_DOCS = "https://huggingface.co/docs/transformers/main_classes/trainer"
+METRIC = "lrc_metric"
+_FROZEN = []  # gc.freeze() once per process, after the first run
+
+
+class Interrupted(Exception):
+    """The kill of the `checkpoint_before_scheduler` mistake."""
+
+
+class LossModule(torch.nn.Module):
+    """The case's `Tiny` (same parameters) with the forward the Trainer expects: `{"loss": ...}`."""
+
+    def __init__(self, tiny: Tiny) -> None:
+        super().__init__()
+        self.tiny = tiny
+
+    def forward(self, index):
+        return {"loss": self.tiny(index)}
+
+
+def _stops(draw, steps: int):
+    stop = draw(st.integers(1, max(1, steps - 1)), label="stop")
+    # save_steps divides stop (the checkpoint falls on it), at most 4 checkpoints written
+    every = [d for d in range(1, stop + 1) if stop % d == 0 and stop // d <= 4]
+    return stop, draw(st.sampled_from(every), label="save_steps")
+
+
+def _options(target, case):
+    @st.composite
+    def drawn(draw):
+        stop, save_steps = _stops(draw, case.plan.epochs)
+        options = {
+            "gradient_accumulation_steps": draw(st.integers(1, 3), label="gradient_accumulation_steps"),
+            "batches": draw(st.integers(1, 6), label="batches"),
+            "save_steps": save_steps,
+            "stop": stop,
+            "resume": draw(st.sampled_from(["path", "last"]), label="resume"),
+        }
+        if target.capabilities.metric_driven:
+            options["eval_steps"] = draw(st.integers(1, 3), label="eval_steps")
+        return options
+
+    return drawn()
+
+
+def _plateau_types():
+    from transformers.optimization import GreedyLR
+
+    return (torch.optim.lr_scheduler.ReduceLROnPlateau, GreedyLR)
+
+
+def limitation(target, case, options):
+    if options.get("save_only_model"):
+        return ("save_only_model=True saves the model weights only, not the optimizer, scheduler or RNG state, "
+                f"which 'prevents resuming training from the checkpoint' ({ARGS_DOCS}.save_only_model)")
+    if options.get("lr_scheduler_type"):
+        return None  # the Trainer's own schedule: the target is not used
+    metric_driven = target.capabilities.metric_driven
+    if target.adapter.step is not DEFAULT_ADAPTER.step and not metric_driven:
+        return (f"{target.name} is stepped through its own API; the Trainer calls lr_scheduler.step() itself "
+                f"after every optimizer step (only compute_loss, training_step, evaluate, ... are documented "
+                f"overrides: {TRAINER_DOCS})")
+    try:
+        scheduler = objects(target, case)[2]
+    except Exception:  # noqa: BLE001 - a target that can't be built is reported by the run itself
+        return None
+    if metric_driven and not isinstance(scheduler, _plateau_types()):
+        return (f"{target.name} needs a metric, but the Trainer passes one (metrics[metric_for_best_model], at "
+                f"evaluation) only to a torch ReduceLROnPlateau or transformers' GreedyLR; any other scheduler is "
+                f"stepped without it ({ARGS_DOCS}.metric_for_best_model)")
+    if not metric_driven and not callable(getattr(scheduler, "get_last_lr", None)):
+        return (f"{target.name} has no get_last_lr(), which the Trainer calls after every scheduler step; its "
+                f"`optimizers` argument takes a torch LRScheduler ({TRAINER_DOCS}#transformers.Trainer.optimizers)")
+    return None
+
+
+def _quiet() -> None:
+    import transformers
+
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+
+
+def _fresh_accelerate_state() -> None:
+    """The Trainer builds an Accelerator, whose state is process-wide: start each run as a new process would."""
+    from accelerate.state import AcceleratorState, GradientState
+
+    AcceleratorState._reset_state(reset_partial_state=True)
+    GradientState._reset_state()
+
+
+def train(target, case, options, stop=None, save_to="", load_from="", mistake=""):
+    from transformers import Trainer, TrainerCallback, TrainingArguments
+    from transformers.trainer_callback import PrinterCallback
+
+    _quiet()
+    _fresh_accelerate_state()
+    named = options.get("lr_scheduler_type")
+    if named:
+        seeded()
+        tiny = Tiny(case.setup)
+        optimizer, scheduler = case.setup.build(list(tiny.parameters())), None
+    else:
+        tiny, optimizer, scheduler = objects(target, case)
+    metric_driven = not named and isinstance(scheduler, _plateau_types())
+    every = options.get("eval_steps", 1)
+    accumulate = options["gradient_accumulation_steps"]
+
+    class LrcTrainer(Trainer):
+        def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix="eval"):
+            # The evaluation after optimizer step g is the ceil(g / eval_steps)-th (the last one may
+            # fall between two eval_steps): it reports the plan's metric for that scheduler step.
+            evals = -(-self.state.global_step // every)
+            metrics = {f"{metric_key_prefix}_{METRIC}": float(metric_at(target, case, evals - 1))}
+            self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
+            return metrics
+
+    class StopAfterSave(TrainerCallback):
+        def on_save(self, args, state, control, **kwargs):
+            if state.global_step >= stop:
+                control.should_training_stop = True
+
+    class SaveBeforeScheduler(TrainerCallback):
+        """The mistake: checkpoint-<stop> written after optimizer step `stop` but before its scheduler step."""
+
+        def on_optimizer_step(self, args, state, control, **kwargs):
+            if state.global_step == stop - 1:
+                state.global_step = stop
+                trainer._save_checkpoint(trainer.model_wrapped, trial=None)
+                raise Interrupted()
+
+    saving = stop is not None and mistake != "checkpoint_before_scheduler"
+    extra = {}
+    if metric_driven:
+        extra.update(eval_strategy="steps", eval_steps=every, metric_for_best_model=METRIC,
+                     per_device_eval_batch_size=1)
+    if named:
+        extra.update(lr_scheduler_type=named, warmup_steps=options.get("warmup_steps", 0),
+                     lr_scheduler_kwargs=options.get("lr_scheduler_kwargs") or {})
+    args = TrainingArguments(
+        output_dir=save_to or load_from or scratch_dir(),
+        max_steps=case.plan.epochs,
+        per_device_train_batch_size=1,
+        gradient_accumulation_steps=accumulate,
+        train_sampling_strategy="sequential",
+        save_strategy="steps" if saving else "no",
+        save_steps=options.get("save_steps", stop or 1),
+        save_only_model=bool(options.get("save_only_model")),
+        report_to=[],
+        disable_tqdm=True,
+        logging_strategy="no",
+        use_cpu=True,
+        max_grad_norm=0.0,  # no clipping: the lr trajectory doesn't depend on it
+        dataloader_pin_memory=False,
+        **extra,
+    )
+    data = [{"index": torch.tensor(i)} for i in range(options["batches"])]
+    callbacks = []
+    if saving:
+        callbacks.append(StopAfterSave())
+    elif stop is not None:
+        callbacks.append(SaveBeforeScheduler())
+    trainer = LrcTrainer(model=LossModule(tiny), args=args, train_dataset=data,
+                         eval_dataset=data[:1] if metric_driven else None,
+                         optimizers=(optimizer, scheduler), callbacks=callbacks)
+    trainer.remove_callback(PrinterCallback)  # it prints the final metrics even with logging off
+    resume = None
+    if load_from:
+        checkpoints = [d for d in os.listdir(load_from) if d.startswith("checkpoint-")]
+        last = max(checkpoints, key=lambda d: int(d.split("-")[1]))
+        if mistake == "no_scheduler_state":
+            for d in checkpoints:  # a copy of the checkpoint without scheduler.pt
+                os.remove(os.path.join(load_from, d, "scheduler.pt"))
+        resume = True if options.get("resume") == "last" else os.path.join(load_from, last)
+    recorder = recording(target, optimizer, scheduler) if not named else _recording_named(target, optimizer, trainer)
+    try:
+        trainer.train(resume_from_checkpoint=resume)
+    except Interrupted:
+        pass
+    finally:
+        recorder.detach()
+    if not _FROZEN:
+        # The Trainer and its Accelerator run gc.collect() on every train(); a collection scans every
+        # live object of the process (the torch and transformers modules: ~85% of a run's time).
+        # Freezing them once, after the first run has imported everything, leaves it only what the
+        # runs allocate.
+        _FROZEN.append(True)
+        gc.collect()
+        gc.freeze()
+    return recorder.records
+
+
+def _recording_named(target, optimizer, trainer):
+    """The recorder for the Trainer's own schedule (created inside train()): its last lr read when it exists."""
+    from conformance.harness.recorder import Recorder
+
+    recorder = Recorder()
+    recorder.attach(optimizer, lambda: None if trainer.lr_scheduler is None else trainer.lr_scheduler.get_last_lr())
+    return recorder
+
+
+DRIVER = Driver(
+    "transformers", "transformers", DOCS, _options, train, limitation,
+    mistakes={
+        "no_scheduler_state": "the checkpoint is resumed without its scheduler.pt (the Trainer then silently "
+                              "loads neither the optimizer nor the scheduler state)",
+        "checkpoint_before_scheduler": "the checkpoint of step k is written after the optimizer step but before "
+                                       "the scheduler step",
+    },
+    example_options={"gradient_accumulation_steps": 2, "batches": 5, "save_steps": 2, "stop": 4, "resume": "path"},
+)
