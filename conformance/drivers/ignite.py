@@ -17,6 +17,7 @@ the scheduler's, so the saved scheduler state is one step behind the saved itera
 from __future__ import annotations
 
 import os
+import warnings
 
 import torch
 from hypothesis import strategies as st
@@ -44,9 +45,11 @@ def wraps(target, scheduler) -> bool:
 
 
 def train(target, case, options, stop=None, save_to="", load_from="", mistake=""):
-    from ignite.engine import Engine, Events
-    from ignite.handlers import Checkpoint, DiskSaver
-    from ignite.handlers.param_scheduler import LRScheduler
+    with warnings.catch_warnings():  # ignite's import touches torch.jit (deprecated): not a verdict
+        warnings.simplefilter("ignore")
+        from ignite.engine import Engine, Events
+        from ignite.handlers import Checkpoint, DiskSaver
+        from ignite.handlers.param_scheduler import LRScheduler
 
     model, optimizer, scheduler = objects(target, case)
     steps, epoch_length = case.plan.epochs, options["epoch_length"]

@@ -23,6 +23,7 @@ from __future__ import annotations
 import glob
 import logging
 import os
+import warnings
 
 import torch
 from hypothesis import strategies as st
@@ -147,10 +148,12 @@ def train(target, case, options, stop=None, save_to="", load_from="", mistake=""
     path = None
     if load_from:
         (path,) = glob.glob(os.path.join(load_from, "*.ckpt"))
-    try:
-        trainer.fit(module, train_dataloaders=IndexLoader(per_epoch), ckpt_path=path)
-    except Interrupted:
-        pass
+    with warnings.catch_warnings():  # Lightning's advice (num_workers, ckpt_path callbacks) is not a verdict
+        warnings.simplefilter("ignore")
+        try:
+            trainer.fit(module, train_dataloaders=IndexLoader(per_epoch), ckpt_path=path)
+        except Interrupted:
+            pass
     recorder.detach()
     return recorder.records
 
