@@ -33,7 +33,7 @@ from hypothesis import settings
 
 import conformance
 from conformance.model.verdict import ConformanceFailure
-from conformance.plugin.hooks import BROKEN, OUTCOME, TARGETS, check_of
+from conformance.plugin.hooks import BROKEN, DRIVERS, OUTCOME, TARGETS, check_of
 from conformance.reports import capture, model, problems, writers
 from conformance.reports.model import ERROR, FAIL, PASS, SKIP, XFAIL, XPASS
 
@@ -389,6 +389,7 @@ class Collector:
                 "platform": platform.platform(),
                 "machine": platform.machine(),
                 "xdist_workers": workers,
+                "drivers": {d.name: f"{d.distribution} {d.version()}" for d in self.config.stash.get(DRIVERS, [])},
             },
             "command": ["pytest", *self.config.invocation_params.args],
             "targets": targets,

@@ -117,7 +117,8 @@ def environment_lines(report: dict) -> list[str]:
         f"xdist workers {env.get('xdist_workers')}",
         f"started {report.get('started_at')} · finished {report.get('finished_at')} · "
         f"{report.get('duration_s')} s · `{' '.join(report.get('command', []))}`",
-    ]
+    ] + ([f"framework drivers: {', '.join(f'{k} ({v})' for k, v in env['drivers'].items())}"]
+         if env.get("drivers") else [])
 
 
 def failures(report: dict) -> list[dict]:
