@@ -150,11 +150,7 @@ class GlobalCheckpoint(StepDecay):
 
 
 class LazyDecays(StepDecay):
-    """Counts its decays in a dict it fills as it goes ({step: 1}); the lr follows that count.
-
-    torch.save keeps the dict. DCP loads into the fresh object's layout, whose dict is still
-    empty, so the saved entries are dropped and the resumed lr jumps back up.
-    """
+    """Counts decays in a dict it fills as it goes: DCP loads into the fresh (empty) dict and drops them."""
 
     def __init__(self, optimizer):
         self.decays = {}
@@ -178,11 +174,7 @@ class LazyDecays(StepDecay):
 
 
 class RankZeroState(StepDecay):
-    """Only rank 0 gives its state ("only the main process saves"); a load without the keys keeps the fresh state.
-
-    One process is rank 0, so every single-process check passes; on 2 ranks, rank 1's
-    DCP load into its own empty layout restores nothing.
-    """
+    """Gives its state on rank 0 only ("the main process saves"): on 2 ranks, rank 1 restores nothing."""
 
     def state_dict(self):
         if torch.distributed.is_initialized() and torch.distributed.get_rank() != 0:

@@ -1,4 +1,4 @@
-"""`resume.fresh_process` catches what no in-process check can: state kept in a module global.
+"""`resume.fresh_process` catches what no in-process check through a file can: state in a module global.
 
 `GlobalCheckpoint` writes its step count into a module-level dict at
 state_dict() and reads it back on load. Every in-process check passes (the
@@ -30,10 +30,17 @@ def global_checkpoint_run(shared_dir):
 
 
 def test_only_the_fresh_process_check_catches_module_level_state(global_checkpoint_run):
-    tests = {t.split("[")[0]: s for t, (s, _) in global_checkpoint_run["tests"].items()}
+    runs = global_checkpoint_run["tests"]
+    tests = {t.split("[")[0]: s for t, (s, _) in runs.items()}
     red = sorted(t for t, s in tests.items() if s in ("failed", "error"))
-    assert red == ["test_resume_fresh_process"], red
-    assert tests["test_resume_canonical"] == "passed" and tests["test_determinism"] == "passed"
+    assert "test_resume_fresh_process" in red, red
+    # The other processes (the ranks) lose the global too; so does a DCP load, which calls the
+    # fresh scheduler's state_dict() for its layout and so overwrites the global. Every other
+    # check, through a file in this process, passes.
+    for test, (status, message) in runs.items():
+        if status in ("failed", "error") and not test.startswith(("test_resume_fresh_process", "test_distributed")):
+            assert "through dcp" in message, (test, message)
+    assert tests["test_determinism"] == "passed" and tests["test_serialization_deepcopy"] == "passed"
     message = global_checkpoint_run["tests"]["test_resume_fresh_process[GlobalCheckpoint]"][1]
     assert "fresh Python process" in message and "first divergence at optimizer step" in message
 

@@ -6,8 +6,8 @@ each driver chosen with `--driver NAME`. Frameworks are imported only when
 a driver runs, so the suite doesn't need them unless asked.
 """
 
-from conformance.drivers import ignite, lightning
+from conformance.drivers import accelerate, ignite, lightning, transformers
 
-DRIVERS = [lightning.DRIVER, ignite.DRIVER]
+DRIVERS = [lightning.DRIVER, accelerate.DRIVER, transformers.DRIVER, ignite.DRIVER]
 BY_NAME = {d.name: d for d in DRIVERS}
 NAMES = tuple(BY_NAME)

@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 from conformance.drivers.base import Driver
 from conformance.drivers.common import metric_at, objects, recording
 from conformance.harness.errors import calling
+from conformance.harness.scratch import scratch_dir
 from conformance.spec import DEFAULT_ADAPTER
 
 DOCS = "https://lightning.ai/docs/pytorch/stable/common/checkpointing_basic.html"
@@ -143,7 +144,8 @@ def train(target, case, options, stop=None, save_to="", load_from="", mistake=""
                                          save_top_k=-1, enable_version_counter=False))
     trainer = pl.Trainer(max_steps=steps, max_epochs=-1, accelerator="cpu", devices=1, logger=False,
                          enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
-                         limit_val_batches=0, enable_checkpointing=stop is not None, callbacks=callbacks,
+                         limit_val_batches=0, enable_checkpointing=any(isinstance(c, ModelCheckpoint) for c in callbacks),
+                         callbacks=callbacks, default_root_dir=save_to or load_from or scratch_dir(),
                          accumulate_grad_batches=options["accumulate_grad_batches"])
     path = None
     if load_from:

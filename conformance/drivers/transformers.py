@@ -1,6 +1,6 @@
 """Transformers: the `Trainer` loop, the target passed as `optimizers=(optimizer, scheduler)`, `resume_from_checkpoint`.
 
-Documented resume (https://huggingface.co/docs/transformers/main_classes/trainer#checkpoints):
+Documented resume (https://huggingface.co/docs/transformers/trainer#checkpoints):
 `TrainingArguments(save_strategy="steps", save_steps=k)` writes `output_dir/checkpoint-<step>`
 (model, optimizer.pt, scheduler.pt, rng_state.pth, trainer_state.json) after the optimizer step,
 the scheduler step and the evaluation of that step; a fresh model, optimizer, scheduler and a
@@ -19,8 +19,9 @@ are the batch indices 0..batches-1 (batch size 1, sequential sampler); `case.pla
 `max_steps` (optimizer steps). The interrupted run saves every `save_steps` steps (a divisor of
 `stop`) and ends right after the checkpoint at step `stop` is written (`on_save` sets
 `should_training_stop`). The uninterrupted reference run and the resumed run don't save
-(`save_strategy="no"`, otherwise the same arguments): saving doesn't change the trajectory, and
-writing a checkpoint every `save_steps` steps of a 200-step plan would dominate the cost.
+(`save_strategy="no"`, otherwise the same arguments): saving doesn't change the trajectory (but
+for a state_dict() with side effects, which serialization.* checks), and writing a checkpoint every
+`save_steps` steps of a 200-step plan would dominate the cost.
 
 Options: `gradient_accumulation_steps` (1..3), `batches` (micro-batches per epoch, so a stop falls
 mid-epoch, on an epoch's end, or on a short last accumulation), `save_steps`, `stop`,
@@ -28,12 +29,17 @@ mid-epoch, on an epoch's end, or on a short last accumulation), `save_steps`, `s
 `eval_steps` for metric-driven targets. Not drawn, but accepted: `save_only_model` (documented as
 not resumable: a limitation) and `lr_scheduler_type` (+ `warmup_steps`, `lr_scheduler_kwargs`): the
 Trainer builds its own schedule by name (`optimizers=(optimizer, None)`) and the target is not
-used, so the `driver.transformers` check never draws it (it would not test the target).
+used, so the `driver.transformers` check never draws it (it would not test the target). The same
+schedules are targets (`--target conformance.targets.contrib.transformers:TARGETS`), and go through
+this driver the custom way.
 
 Mistakes: `no_scheduler_state` resumes from a checkpoint copied without scheduler.pt (the Trainer
 then silently loads neither optimizer.pt nor scheduler.pt); `checkpoint_before_scheduler` writes
 the checkpoint of step k from `on_optimizer_step`, after the optimizer stepped but before the
 scheduler did, so the saved scheduler state is one step behind the saved step.
+
+Cost: the Trainer and its Accelerator call gc.collect() on every train(); after the first run
+the driver calls gc.freeze() once for the process, which takes ~80% off each later run.
 """
 
 from __future__ import annotations
@@ -46,14 +52,18 @@ from hypothesis import strategies as st
 
 from conformance.drivers.base import Driver
 from conformance.drivers.common import metric_at, objects, recording, seeded
+from conformance.harness.recorder import Recorder
 from conformance.harness.scratch import scratch_dir
 from conformance.model.optimizer import Tiny
 from conformance.spec import DEFAULT_ADAPTER
 
-DOCS = "https://huggingface.co/docs/transformers/main_classes/trainer#checkpoints"
+DOCS = "https://huggingface.co/docs/transformers/trainer#checkpoints"
+CUSTOMIZE_DOCS = "https://huggingface.co/docs/transformers/trainer#customize"
 ARGS_DOCS = "https://huggingface.co/docs/transformers/main_classes/trainer#transformers.TrainingArguments"
-TRAINER_DOCS = "https://huggingface.co/docs/transformers/main_classes/trainer"
+TRAINER_DOCS = "https://huggingface.co/docs/transformers/main_classes/trainer#transformers.Trainer"
 METRIC = "lrc_metric"
+METRIC_NAMES = ("reduce_lr_on_plateau", "greedy")  # named schedules the Trainer steps on a metric
+NAMED_METRICS = (1.0, 0.9, 0.9, 0.95, 0.8, 0.8, 0.8, 0.85)  # the metric stream of a named metric schedule
 _FROZEN = []  # gc.freeze() once per process, after the first run
 
 
@@ -97,42 +107,45 @@ def _options(target, case):
     return drawn()
 
 
-def _plateau_types():
-    from transformers.optimization import GreedyLR
+def _plateau_types() -> tuple:
+    """What the Trainer steps at evaluation with a metric instead of after every optimizer step."""
+    import transformers.optimization
 
-    return (torch.optim.lr_scheduler.ReduceLROnPlateau, GreedyLR)
+    greedy = getattr(transformers.optimization, "GreedyLR", None)  # transformers >= 5
+    return (torch.optim.lr_scheduler.ReduceLROnPlateau,) + ((greedy,) if greedy is not None else ())
 
 
 def limitation(target, case, options):
     if options.get("save_only_model"):
-        return ("save_only_model=True saves the model weights only, not the optimizer, scheduler or RNG state, "
-                f"which 'prevents resuming training from the checkpoint' ({ARGS_DOCS}.save_only_model)")
+        return ("save_only_model=True saves the model weights only, not the optimizer, scheduler or RNG state: "
+                f"it 'prevents resuming training from the checkpoint' (TrainingArguments.save_only_model, {ARGS_DOCS})")
     if options.get("lr_scheduler_type"):
         return None  # the Trainer's own schedule: the target is not used
     metric_driven = target.capabilities.metric_driven
     if target.adapter.step is not DEFAULT_ADAPTER.step and not metric_driven:
-        return (f"{target.name} is stepped through its own API; the Trainer calls lr_scheduler.step() itself "
-                f"after every optimizer step (only compute_loss, training_step, evaluate, ... are documented "
-                f"overrides: {TRAINER_DOCS})")
+        return (f"{target.name} is stepped through its own API, but the Trainer calls lr_scheduler.step() itself "
+                f"inside its training loop, after every optimizer step; none of the methods it documents for "
+                f"overriding steps the scheduler ({CUSTOMIZE_DOCS})")
     try:
         scheduler = objects(target, case)[2]
     except Exception:  # noqa: BLE001 - a target that can't be built is reported by the run itself
         return None
     if metric_driven and not isinstance(scheduler, _plateau_types()):
-        return (f"{target.name} needs a metric, but the Trainer passes one (metrics[metric_for_best_model], at "
-                f"evaluation) only to a torch ReduceLROnPlateau or transformers' GreedyLR; any other scheduler is "
-                f"stepped without it ({ARGS_DOCS}.metric_for_best_model)")
+        return (f"{target.name} needs a metric, but the Trainer passes one (the evaluation's "
+                f"metric_for_best_model) only to a torch ReduceLROnPlateau or transformers' GreedyLR; it steps any "
+                f"other scheduler with step() after every optimizer step ({ARGS_DOCS})")
     if not metric_driven and not callable(getattr(scheduler, "get_last_lr", None)):
-        return (f"{target.name} has no get_last_lr(), which the Trainer calls after every scheduler step; its "
-                f"`optimizers` argument takes a torch LRScheduler ({TRAINER_DOCS}#transformers.Trainer.optimizers)")
+        return (f"{target.name} has no get_last_lr(), which the Trainer calls after every scheduler step: its "
+                f"`optimizers` argument takes a torch LRScheduler ({TRAINER_DOCS})")
     return None
 
 
 def _quiet() -> None:
+    """transformers' logging at error, once per process (the Trainer keeps it: log_level="passive")."""
     import transformers
 
-    transformers.logging.set_verbosity_error()
-    transformers.logging.disable_progress_bar()
+    if transformers.logging.get_verbosity() < transformers.logging.ERROR:
+        transformers.logging.set_verbosity_error()
 
 
 def _fresh_accelerate_state() -> None:
@@ -156,16 +169,18 @@ def train(target, case, options, stop=None, save_to="", load_from="", mistake=""
         optimizer, scheduler = case.setup.build(list(tiny.parameters())), None
     else:
         tiny, optimizer, scheduler = objects(target, case)
-    metric_driven = not named and isinstance(scheduler, _plateau_types())
+    metric_driven = named in METRIC_NAMES if named else isinstance(scheduler, _plateau_types())
     every = options.get("eval_steps", 1)
-    accumulate = options["gradient_accumulation_steps"]
+    accumulate = options.get("gradient_accumulation_steps", 1)
 
     class LrcTrainer(Trainer):
         def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix="eval"):
             # The evaluation after optimizer step g is the ceil(g / eval_steps)-th (the last one may
             # fall between two eval_steps): it reports the plan's metric for that scheduler step.
             evals = -(-self.state.global_step // every)
-            metrics = {f"{metric_key_prefix}_{METRIC}": float(metric_at(target, case, evals - 1))}
+            value = None if named else metric_at(target, case, evals - 1)
+            value = NAMED_METRICS[(evals - 1) % len(NAMED_METRICS)] if value is None else float(value)
+            metrics = {f"{metric_key_prefix}_{METRIC}": value}
             self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
             return metrics
 
@@ -184,6 +199,9 @@ def train(target, case, options, stop=None, save_to="", load_from="", mistake=""
                 raise Interrupted()
 
     saving = stop is not None and mistake != "checkpoint_before_scheduler"
+    save_steps = options.get("save_steps") or stop or 1
+    if stop is not None and stop % save_steps:
+        save_steps = stop  # the interruption is a checkpoint at step `stop`, whatever the options say
     extra = {}
     if metric_driven:
         extra.update(eval_strategy="steps", eval_steps=every, metric_for_best_model=METRIC,
@@ -198,7 +216,7 @@ def train(target, case, options, stop=None, save_to="", load_from="", mistake=""
         gradient_accumulation_steps=accumulate,
         train_sampling_strategy="sequential",
         save_strategy="steps" if saving else "no",
-        save_steps=options.get("save_steps", stop or 1),
+        save_steps=save_steps,
         save_only_model=bool(options.get("save_only_model")),
         report_to=[],
         disable_tqdm=True,
@@ -208,7 +226,7 @@ def train(target, case, options, stop=None, save_to="", load_from="", mistake=""
         dataloader_pin_memory=False,
         **extra,
     )
-    data = [{"index": torch.tensor(i)} for i in range(options["batches"])]
+    data = [{"index": torch.tensor(i)} for i in range(options.get("batches", 1))]
     callbacks = []
     if saving:
         callbacks.append(StopAfterSave())
@@ -226,7 +244,7 @@ def train(target, case, options, stop=None, save_to="", load_from="", mistake=""
             for d in checkpoints:  # a copy of the checkpoint without scheduler.pt
                 os.remove(os.path.join(load_from, d, "scheduler.pt"))
         resume = True if options.get("resume") == "last" else os.path.join(load_from, last)
-    recorder = recording(target, optimizer, scheduler) if not named else _recording_named(target, optimizer, trainer)
+    recorder = _recording_named(optimizer, trainer) if named else recording(target, optimizer, scheduler)
     try:
         trainer.train(resume_from_checkpoint=resume)
     except Interrupted:
@@ -235,7 +253,7 @@ def train(target, case, options, stop=None, save_to="", load_from="", mistake=""
         recorder.detach()
     if not _FROZEN:
         # The Trainer and its Accelerator run gc.collect() on every train(); a collection scans every
-        # live object of the process (the torch and transformers modules: ~85% of a run's time).
+        # live object of the process (the torch and transformers modules: most of a run's time).
         # Freezing them once, after the first run has imported everything, leaves it only what the
         # runs allocate.
         _FROZEN.append(True)
@@ -244,12 +262,15 @@ def train(target, case, options, stop=None, save_to="", load_from="", mistake=""
     return recorder.records
 
 
-def _recording_named(target, optimizer, trainer):
-    """The recorder for the Trainer's own schedule (created inside train()): its last lr read when it exists."""
-    from conformance.harness.recorder import Recorder
+def _recording_named(optimizer, trainer):
+    """The recorder for the Trainer's own schedule (created inside train()): its last lr, once it exists."""
+
+    def last_lr():
+        scheduler = trainer.lr_scheduler
+        return None if scheduler is None else DEFAULT_ADAPTER.last_lr(scheduler)
 
     recorder = Recorder()
-    recorder.attach(optimizer, lambda: None if trainer.lr_scheduler is None else trainer.lr_scheduler.get_last_lr())
+    recorder.attach(optimizer, last_lr)
     return recorder
 
 
