@@ -10,7 +10,9 @@ nothing, and the resumed run starts its schedule over.
 from __future__ import annotations
 
 import torch
+from hypothesis import strategies as st
 
+from conformance.spec import TargetSpec
 from selftests.controls import StepDecay
 
 
@@ -29,3 +31,10 @@ class VersionedKeys(StepDecay):
         if not mine:
             return  # nothing under this torch's names: silently keep the fresh state
         super().load_state_dict(mine)
+
+
+# A decay every 2 steps: every stored case shows a restarted schedule (drawn configs with a long
+# `every` would not change the lr within the run, and the corpus would be no evidence).
+VERSIONED = TargetSpec("VersionedKeys", lambda opt, c: VersionedKeys(opt, **c),
+                       lambda groups: st.just({"every": 2, "gamma": 0.5}), hyperparameters=(),
+                       source="selftests.corpus_bestiary:VERSIONED")

@@ -33,7 +33,7 @@ NEW = str(torch.__version__).split("+")[0]
 
 def _write_old_corpus(where) -> None:
     """The corpus as torch "2.4.0" writes it (torch.__version__ patched while writing)."""
-    targets = [*load("selftests.corpus_bestiary:VersionedKeys"), BY_NAME["StepLR"]]
+    targets = [*load("selftests.corpus_bestiary:VERSIONED"), BY_NAME["StepLR"]]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(torch, "__version__", OLD)
         write(where, targets, per_target=2, say=lambda _: None)
@@ -45,7 +45,7 @@ def corpus_run(shared_dir):
     with FileLock(str(shared_dir / "corpus-versioned-keys.lock")):
         if not (where / "manifest.json").exists():
             _write_old_corpus(where)
-    return run_suite(shared_dir, "corpus", ["--target=selftests.corpus_bestiary:VersionedKeys", "--lrc-timeout=0",
+    return run_suite(shared_dir, "corpus", ["--target=selftests.corpus_bestiary:VERSIONED", "--lrc-timeout=0",
                                             f"--resume-corpus={where}", *FILES])
 
 
