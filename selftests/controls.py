@@ -23,7 +23,8 @@ class StepDecay:
         self.optimizer, self.every, self.gamma = optimizer, every, gamma
         for group in optimizer.param_groups:
             if last_epoch == -1:
-                group["initial_lr"] = group["lr"]
+                lr = group["lr"]  # a copy of a tensor lr: DCP loads in place, so an alias would be overwritten
+                group["initial_lr"] = lr.clone() if isinstance(lr, torch.Tensor) else lr
             elif "initial_lr" not in group:
                 raise KeyError("resuming with last_epoch needs 'initial_lr' in every param group")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]

@@ -28,7 +28,10 @@ USER_MODULE = textwrap.dedent('''
 
         def __init__(self, optimizer, every=3, gamma=0.5):
             self.optimizer, self.every, self.gamma, self.t = optimizer, every, gamma, 0
-            self.base_lrs = [group["lr"] for group in optimizer.param_groups]
+            # A copy, not the optimizer's own lr tensor: DCP loads tensors in place, so an alias
+            # would take the optimizer's loaded lr as its base (distributed.* catches that).
+            self.base_lrs = [group["lr"].clone() if hasattr(group["lr"], "clone") else group["lr"]
+                             for group in optimizer.param_groups]
 
         def step(self):
             self.t += 1
