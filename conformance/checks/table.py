@@ -222,7 +222,7 @@ CHECKS: list[Check] = [
           "follows the checkpoint, the new k, raises, or a hybrid", always_result=True,
           applies=distributed.unreachable),
     Check("driver", lambda t, drawn, cid: frameworks.check_driver(t, *drawn, DRIVERS_BY_NAME[cid.split(".")[1]]),
-          _driver_cases, CONTRACT, 0.25, variants=lambda t: [(d.name, d) for d in DRIVERS],
+          _driver_cases, CONTRACT, 1.0, variants=lambda t: [(d.name, d) for d in DRIVERS],
           doc="trained and resumed through a framework's own loop and checkpoint API (--driver NAME)",
           from_case=None),
 ]
