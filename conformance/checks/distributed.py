@@ -28,18 +28,18 @@ from dataclasses import replace
 from datetime import timedelta
 from typing import Optional
 
-from conformance.checks.fresh_process import RemoteError, reference
+from conformance.checks.fresh_process import answer, find, reference, unpack
 from conformance.harness import timelimit
 from conformance.harness.ddp import train
 from conformance.harness.errors import CheckpointError, TargetError
 from conformance.harness.oracle import compare, guarded, uninterrupted
+from conformance.harness.run import RunResult
 from conformance.harness.scratch import scratch_dir
 from conformance.model.case import Case
 from conformance.model.loop import PER_STEP
 from conformance.model.results import CHECKPOINT, CONSTRUCTOR, HYBRID, RAISES, MismatchResult
 from conformance.model.verdict import FAIL, PASS, Verdict, first_divergence
 from conformance.spec import TargetSpec
-from conformance.targets.selection import select
 
 WORLD = 2
 GROUP_TIMEOUT = timedelta(seconds=60)  # a collective one rank never joins fails instead of hanging
@@ -60,20 +60,11 @@ def _rank_main(rank: int, init_file: str, inbox, outbox) -> None:
         if job is None:
             break
         ref, name, case, kwargs = job
-        if ref not in targets:
-            good, broken = select([ref])
-            targets[ref] = {t.name: t for t in good}, (broken[0].problem if broken else f"{ref} gave no target")
-        found, problem = targets[ref]
-        target = found.get(name) or next(iter(found.values()), None)
-        if target is None:
-            outbox.put((rank, ("unloadable", problem)))
-            continue
-        try:
-            outbox.put((rank, ("records", train(target, case, **kwargs))))
-        except TargetError as exc:
-            outbox.put((rank, ("raised", exc.phase, f"{type(exc.exc).__name__}: {exc.exc}", exc.trace)))
-        except CheckpointError as exc:
-            outbox.put((rank, ("checkpoint", str(exc))))
+        if (ref, name) not in targets:
+            targets[ref, name] = find(ref, name)
+        target, problem = targets[ref, name]
+        reply = ("unloadable", problem) if target is None else answer(lambda: train(target, case, **kwargs))
+        outbox.put((rank, reply))
     dist.destroy_process_group()
 
 
@@ -106,7 +97,7 @@ class Group:
         except BaseException:
             stop()  # interrupted (the per-example time limit): answers still in flight belong to no one
             raise
-        return [_unpack(target, rank, answers[rank]) for rank in range(WORLD)]
+        return [unpack(target, answers[rank], f"on rank {rank} of {WORLD}") for rank in range(WORLD)]
 
     def close(self) -> None:
         for inbox in self.inboxes:
@@ -115,19 +106,6 @@ class Group:
             process.join(timeout=5)
             if process.is_alive():
                 process.kill()
-
-
-def _unpack(target: TargetSpec, rank: int, answer: tuple) -> list:
-    if answer[0] == "records":
-        return answer[1]
-    if answer[0] == "raised":
-        _, phase, what, trace = answer
-        error = TargetError(phase, RemoteError(f"{what} (on rank {rank} of {WORLD})"))
-        error.trace = trace
-        raise error
-    if answer[0] == "checkpoint":
-        raise CheckpointError(f"on rank {rank} of {WORLD}", RemoteError(answer[1]))
-    raise TargetError("import on a rank", RemoteError(f"rank {rank} could not load {target.name}: {answer[1]}"))
 
 
 def group() -> Group:
@@ -155,19 +133,10 @@ def _checkpoint_dir() -> str:
 def _first_bad(target, case, check, expected, runs: list, what: str) -> Verdict:
     """The verdict of the first run (one per rank) that differs from `expected`."""
     for rank, records in enumerate(runs):
-        verdict = compare(target, case, check, expected, _Records(records), what.format(rank=rank))
+        verdict = compare(target, case, check, expected, RunResult(records), what.format(rank=rank))
         if not verdict.ok:
             return verdict
     return verdict
-
-
-class _Records:
-    """The records of a run, as `compare` reads them."""
-
-    notes: list = []
-
-    def __init__(self, records: list) -> None:
-        self.records = records
 
 
 def check_ranks(target: TargetSpec, case: Case, check: str = "distributed.ranks") -> Verdict:

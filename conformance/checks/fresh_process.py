@@ -22,7 +22,7 @@ import multiprocessing
 from typing import Optional
 
 from conformance.harness import timelimit
-from conformance.harness.errors import TargetError
+from conformance.harness.errors import CheckpointError, TargetError
 from conformance.harness.oracle import compare, guarded, nondeterminism
 from conformance.harness.run import run
 from conformance.model.case import Case
@@ -72,19 +72,48 @@ def _stop() -> None:
         _POOL.pop().shutdown(wait=False, cancel_futures=True)
 
 
+def find(ref: str, name: str):
+    """In another process: the target named `name` that `ref` loads, or (None, why not)."""
+    good, broken = select([ref])
+    matches = [t for t in good if t.name == name] or good
+    if not matches:
+        return None, (broken[0].problem if broken else f"{ref} gave no target")
+    return matches[0], ""
+
+
+def answer(run_it) -> tuple:
+    """In another process: `run_it()`'s records, or the target's or the checkpoint's error, as plain data."""
+    try:
+        return ("records", run_it())
+    except TargetError as exc:
+        return ("raised", exc.phase, f"{type(exc.exc).__name__}: {exc.exc}", exc.trace)
+    except CheckpointError as exc:
+        return ("checkpoint", str(exc))
+
+
+def unpack(target: TargetSpec, reply: tuple, where: str) -> list:
+    """Here: the records of an `answer` from another process (`where`), or its error raised again."""
+    if reply[0] == "records":
+        return reply[1]
+    if reply[0] == "raised":
+        _, phase, what, trace = reply
+        error = TargetError(phase, RemoteError(f"{what} ({where})"))
+        error.trace = trace
+        raise error
+    if reply[0] == "checkpoint":
+        raise CheckpointError(where, RemoteError(reply[1]))
+    raise TargetError(f"import {where}", RemoteError(f"{target.name} could not be loaded {where}: {reply[1]}"))
+
+
 def rest_of_run(ref: str, name: str, case: Case, checkpoint: dict):
     """In the worker: find the target by `ref`, resume from `checkpoint`, run the rest of `case`."""
     import torch
 
     torch.set_num_threads(1)
-    good, broken = select([ref])
-    matches = [t for t in good if t.name == name] or good
-    if not matches:
-        return ("unloadable", broken[0].problem if broken else f"{ref} gave no target")
-    try:
-        return ("records", run(matches[0], case, resume_from=checkpoint).records)
-    except TargetError as exc:
-        return ("raised", exc.phase, f"{type(exc.exc).__name__}: {exc.exc}", exc.trace)
+    target, problem = find(ref, name)
+    if target is None:
+        return ("unloadable", problem)
+    return answer(lambda: run(target, case, resume_from=checkpoint).records)
 
 
 def _hand_over(target: TargetSpec, case: Case):
@@ -93,19 +122,11 @@ def _hand_over(target: TargetSpec, case: Case):
     def hand_over(checkpoint: dict) -> list:
         future = _worker().submit(rest_of_run, ref, target.name, case, checkpoint)
         try:
-            answer = future.result(timeout=timelimit.SECONDS or None)
+            reply = future.result(timeout=timelimit.SECONDS or None)
         except concurrent.futures.TimeoutError:
             _stop()  # the worker hangs: a new one serves the next example
             raise timelimit.TargetTimeout("the resumed run in the fresh process did not finish") from None
-        if answer[0] == "records":
-            return answer[1]
-        if answer[0] == "raised":
-            _, phase, what, trace = answer
-            error = TargetError(phase, RemoteError(f"{what} (in the fresh process)"))
-            error.trace = trace
-            raise error
-        raise TargetError("import in a fresh process", RemoteError(
-            f"the fresh process could not load {target.name}: {answer[1]}"))
+        return unpack(target, reply, "in the fresh process")
 
     return hand_over
 
