@@ -45,5 +45,7 @@ def test_correct_schedulers_pass_through_the_driver(driver):
 
 @pytest.mark.parametrize("driver, mistake", MISTAKES)
 def test_a_wrong_driver_is_caught(driver, mistake):
-    verdict = check_driver(BY_NAME["StepLR"], STEPLR, driver.example_options, driver.wrong(mistake))
+    options = {**driver.example_options, **driver.mistake_options.get(mistake, {})}
+    verdict = check_driver(BY_NAME["StepLR"], STEPLR, options, driver.wrong(mistake))
     assert verdict.status == "fail", f"{driver.name} with mistake {mistake!r} passed:\n{verdict.explain()}"
+    assert check_driver(BY_NAME["StepLR"], STEPLR, options, driver).ok, "the same setup without the mistake fails"

@@ -13,7 +13,8 @@
 
 The 2 ranks are one persistent process group per test process (spawned,
 torch imported once, `harness/ddp.py` runs there): an example costs a DDP
-setup and DCP round trips, not a process start. Targets the ranks cannot
+setup and DCP round trips, not a process start. The Accelerate driver runs
+its multi-process setups on the same ranks (`Group.run(..., run=...)`). Targets the ranks cannot
 import are skipped with that reason, as for `resume.fresh_process`.
 """
 
@@ -59,11 +60,11 @@ def _rank_main(rank: int, init_file: str, inbox, outbox) -> None:
         job = inbox.get()
         if job is None:
             break
-        ref, name, case, kwargs = job
+        ref, name, case, run, kwargs = job
         if (ref, name) not in targets:
             targets[ref, name] = find(ref, name)
         target, problem = targets[ref, name]
-        reply = ("unloadable", problem) if target is None else answer(lambda: train(target, case, **kwargs))
+        reply = ("unloadable", problem) if target is None else answer(lambda: run(target, case, **kwargs))
         outbox.put((rank, reply))
     dist.destroy_process_group()
 
@@ -81,10 +82,11 @@ class Group:
         for process in self.ranks:
             process.start()
 
-    def run(self, target: TargetSpec, case: Case, **kwargs) -> list:
-        """Every rank's records, in rank order; a rank's error is raised as the target's or the checkpoint's."""
+    def run(self, target: TargetSpec, case: Case, run=train, **kwargs) -> list:
+        """Every rank's records of `run(target, case, **kwargs)` (a module-level function: `harness/ddp.py`'s
+        loop, or a driver's), in rank order; a rank's error is raised as the target's or the checkpoint's."""
         for inbox in self.inboxes:
-            inbox.put((reference(target), target.name, case, kwargs))
+            inbox.put((reference(target), target.name, case, run, kwargs))
         answers = {}
         wait = (timelimit.SECONDS or 0) + GROUP_TIMEOUT.total_seconds()
         try:

@@ -33,10 +33,28 @@ follows it (at an epoch's end with interval "epoch": after the epoch's scheduler
 run ends. Metric-driven targets get `metric_at(case, i)`, i = optimizer steps done before this
 one (interval "step") or the epoch index (interval "epoch"): both are restored on resume.
 
+Processes: `processes` runs the reference and the interrupted run, `resume_processes` the
+resume, each 1 (this process) or 2 (the persistent gloo CPU ranks of `distributed.*`, with
+the environment `accelerate launch` sets, so the Accelerator is a MULTI_CPU one and `prepare`
+shards the data and wraps the model in DDP). Every rank must record the same trajectory.
+With `split_batches` the global batch of 2 is split across the processes and the prepared
+scheduler steps once per optimizer step; without it each process takes batches of 1 and the
+prepared scheduler steps once per process per optimizer step (AcceleratedScheduler). So a
+resume on a different count without `split_batches` changes the scheduler's pace by design:
+its reference is then the plain loop (`harness/ddp.py`) stepping the scheduler `processes`
+times per optimizer step up to the checkpoint and `resume_processes` times after it, i.e.
+the checkpoint's position kept at the new pace. A resume on a different count draws
+interval "step" with `step_scheduler_with_optimizer` (an epoch's length changes with the
+count), and `split_batches` for a metric-driven target or when the new pace would pass
+OneCycleLR's `total_steps` (Accelerate then skips steps; the plain loop can't).
+
 Options: `batches_per_epoch` (1-6), `gradient_accumulation_steps` (1-3),
-`step_scheduler_with_optimizer`, `interval` ("step" / "epoch"), `stop`.
-Mistake `save_before_scheduler`: `save_state` between `optimizer.step()` and `scheduler.step()`,
-so the saved scheduler is one step behind the saved counters.
+`step_scheduler_with_optimizer`, `interval` ("step" / "epoch"), `stop`, `processes`,
+`resume_processes`, `split_batches`.
+Mistakes: `save_before_scheduler`: `save_state` between `optimizer.step()` and `scheduler.step()`,
+so the saved scheduler is one step behind the saved counters. `global_skip`: the resumed epoch
+skips the batches done times the number of processes, a position counted over all processes used
+per process; invisible in one process, it ends a resumed epoch early on 2 ranks.
 """
 
 from __future__ import annotations
@@ -48,11 +66,15 @@ import os
 import warnings
 
 import torch
+import torch.distributed as dist
 from hypothesis import strategies as st
 
+from conformance.checks.distributed import WORLD, group
 from conformance.drivers.base import Driver
 from conformance.drivers.common import metric_at, objects, recording
+from conformance.harness.ddp import train as plain_loop
 from conformance.harness.errors import TargetError, calling
+from conformance.model.verdict import first_divergence
 from conformance.spec import DEFAULT_ADAPTER
 
 DOCS = "https://huggingface.co/docs/accelerate/usage_guides/checkpoint"
@@ -68,16 +90,44 @@ def _options(target, case):
         "step_scheduler_with_optimizer": st.booleans(),
         "interval": st.sampled_from(["step", "epoch"]),
         "stop": st.integers(1, max(1, steps - 1)),
+        "processes": st.sampled_from([1, WORLD]),
+        "resume_processes": st.sampled_from([1, WORLD]),
+        "split_batches": st.booleans(),
     })
     cap = target.max_steps(case.config)
-    return drawn if cap is None else drawn.map(functools.partial(_within, steps=steps, cap=cap))
+    return drawn.map(functools.partial(_within, steps=steps, cap=cap, metric_driven=target.capabilities.metric_driven))
 
 
-def _within(options: dict, steps: int, cap: int) -> dict:
-    """Less accumulation when a scheduler stepped on every batch would pass its `max_steps` (OneCycleLR)."""
-    while options["gradient_accumulation_steps"] > 1 and scheduler_steps(options, steps) > cap:
+def _within(options: dict, steps: int, cap, metric_driven: bool) -> dict:
+    """The drawn options made a setup this driver can judge (see the module's doc)."""
+    if options["processes"] != options["resume_processes"]:
+        options = {**options, "interval": "step", "step_scheduler_with_optimizer": True}
+        k, (n, m) = options["stop"], (options["processes"], options["resume_processes"])
+        if metric_driven or (cap is not None and n * k + m * (steps - k) > cap):
+            options["split_batches"] = True
+    # Less accumulation when a scheduler stepped on every batch would pass its `max_steps` (OneCycleLR).
+    while cap is not None and options["gradient_accumulation_steps"] > 1 and scheduler_steps(options, steps) > cap:
         options = {**options, "gradient_accumulation_steps": options["gradient_accumulation_steps"] - 1}
     return options
+
+
+def pace_changes(target, case, options) -> bool:
+    """Does a resume on another process count change how often the prepared scheduler steps?"""
+    if options.get("processes", 1) == options.get("resume_processes", 1) or options.get("split_batches"):
+        return False
+    return isinstance(objects(target, case)[2], torch.optim.lr_scheduler.LRScheduler)  # what prepare() wraps
+
+
+def expected(target, case, options):
+    """For a resume that changes the pace: the plain loop keeping the checkpoint's position at the new pace."""
+    if not pace_changes(target, case, options):
+        return None
+    k, steps = options["stop"], case.plan.epochs
+    ks = [options["processes"]] * k + [options["resume_processes"]] * (steps - k)
+    return (plain_loop(target, case, ks),
+            f"the plain loop stepping the scheduler {options['processes']} times per optimizer step up to the "
+            f"checkpoint and {options['resume_processes']} times after it (the prepared scheduler steps once per "
+            f"process without split_batches: {SCHEDULER_DOCS})")
 
 
 def scheduler_steps(options: dict, steps: int) -> int:
@@ -145,10 +195,24 @@ def _accelerate():
 def _fresh_accelerator(options: dict):
     """An Accelerator as in a new process: Accelerate keeps process-wide singletons, reset here first."""
     Accelerator, AcceleratorState, GradientState, _ = _accelerate()
+    from accelerate.utils import DataLoaderConfiguration
+
     AcceleratorState._reset_state(reset_partial_state=True)
     GradientState._reset_state()
     return Accelerator(cpu=True, gradient_accumulation_steps=options["gradient_accumulation_steps"],
-                       step_scheduler_with_optimizer=options["step_scheduler_with_optimizer"])
+                       step_scheduler_with_optimizer=options["step_scheduler_with_optimizer"],
+                       dataloader_config=DataLoaderConfiguration(split_batches=bool(options.get("split_batches"))))
+
+
+class Batches(torch.nn.Module):
+    """The case's `Tiny` over a batch of indices: the sum of its losses at each."""
+
+    def __init__(self, tiny) -> None:
+        super().__init__()
+        self.tiny = tiny
+
+    def forward(self, batch):
+        return sum(self.tiny(i) for i in batch)
 
 
 @contextlib.contextmanager
@@ -170,7 +234,32 @@ def _target_or_framework(phase: str):
         raise
 
 
+class RanksDisagree(Exception):
+    """The ranks of one run recorded different trajectories."""
+
+
 def train(target, case, options, stop=None, save_to="", load_from="", mistake=""):
+    processes = options.get("resume_processes" if load_from else "processes", 1)
+    if processes == 1:
+        return _quietly(target, case, options, stop, save_to, load_from, mistake)
+    runs = group().run(target, case, run=on_rank, options=options, stop=stop, save_to=save_to,
+                       load_from=load_from, mistake=mistake)
+    for rank, records in enumerate(runs[1:], 1):
+        div = first_divergence(runs[0], records)
+        if div is not None:
+            raise RanksDisagree(f"rank {rank} of {len(runs)} recorded another trajectory than rank 0: {div.describe()}")
+    return runs[0]
+
+
+def on_rank(target, case, options, stop, save_to, load_from, mistake):
+    """One rank of a multi-process run: the environment `accelerate launch` gives it, then the loop."""
+    rank, world = dist.get_rank(), dist.get_world_size()
+    os.environ.update(RANK=str(rank), WORLD_SIZE=str(world), LOCAL_RANK=str(rank), LOCAL_WORLD_SIZE=str(world),
+                      OMP_NUM_THREADS="1")
+    return _quietly(target, case, options, stop, save_to, load_from, mistake)
+
+
+def _quietly(target, case, options, stop, save_to, load_from, mistake):
     # Framework advice is not a verdict: e.g. torch's "lr_scheduler.step() before optimizer.step()",
     # which step_scheduler_with_optimizer=False under accumulation gives on the first batch.
     with warnings.catch_warnings():
@@ -180,10 +269,12 @@ def train(target, case, options, stop=None, save_to="", load_from="", mistake=""
 
 def _train(target, case, options, stop, save_to, load_from, mistake):
     accelerator = _fresh_accelerator(options)
-    model, optimizer, scheduler = objects(target, case)
-    n, steps, interval = options["batches_per_epoch"], case.plan.epochs, options["interval"]
-    data = torch.utils.data.DataLoader(torch.arange(n), batch_size=1, shuffle=False)
-    model, prepared, data, stepped = accelerator.prepare(model, optimizer, data, scheduler)
+    tiny, optimizer, scheduler = objects(target, case)
+    steps, interval = case.plan.epochs, options["interval"]
+    indices = torch.arange(options["batches_per_epoch"])
+    data = torch.utils.data.DataLoader(indices, batch_size=2 if options.get("split_batches") else 1, shuffle=False)
+    model, prepared, data, stepped = accelerator.prepare(Batches(tiny), optimizer, data, scheduler)
+    n = len(data)  # this process's batches per epoch
     progress = Progress()
     accelerator.register_for_checkpointing(progress)
     wrapped = stepped is not scheduler  # an AcceleratedScheduler (torch LRSchedulers)
@@ -191,6 +282,10 @@ def _train(target, case, options, stop, save_to, load_from, mistake):
         accelerator.register_for_checkpointing(scheduler)
     if load_from:
         accelerator.load_state(load_from)
+        if mistake == "global_skip":  # the epoch position taken as counted over all processes
+            progress.batch *= accelerator.num_processes
+        if progress.batch >= n:  # saved by another process count, whose epochs were longer
+            progress.epoch, progress.batch = progress.epoch + 1, 0
 
     def step_scheduler(i: int) -> None:
         with _target_or_framework("step"):
@@ -209,7 +304,7 @@ def _train(target, case, options, stop, save_to, load_from, mistake):
                     if mistake == "save_before_scheduler" and synced and progress.opt_steps + 1 == stop:
                         if progress.finish_step(n):
                             progress.epoch, progress.batch = progress.epoch + 1, 0
-                        accelerator.save_state(save_to)
+                        _save(accelerator, save_to)
                         return recorder.records
                     if interval == "step" and (wrapped or synced):
                         step_scheduler(progress.opt_steps)
@@ -222,7 +317,7 @@ def _train(target, case, options, stop, save_to, load_from, mistake):
                         step_scheduler(progress.epoch)
                     progress.epoch, progress.batch = progress.epoch + 1, 0
                 if progress.opt_steps == stop:
-                    accelerator.save_state(save_to)
+                    _save(accelerator, save_to)
                     return recorder.records
                 if progress.opt_steps == steps:
                     return recorder.records
@@ -234,8 +329,18 @@ def _train(target, case, options, stop, save_to, load_from, mistake):
         recorder.detach()
 
 
-DRIVER = Driver("accelerate", "accelerate", DOCS, _options, train, limitation=limitation,
+def _save(accelerator, where: str) -> None:
+    accelerator.save_state(where)
+    accelerator.wait_for_everyone()  # every rank's files are written before any rank goes on
+
+
+DRIVER = Driver("accelerate", "accelerate", DOCS, _options, train, limitation=limitation, expected=expected,
                 mistakes={"save_before_scheduler": "save_state is called between optimizer.step() and "
-                                                   "scheduler.step(): the saved scheduler is one step behind"},
+                                                   "scheduler.step(): the saved scheduler is one step behind",
+                          "global_skip": "the resumed epoch skips the batches done times the number of processes "
+                                         "(a position counted over all processes, used per process)"},
+                mistake_options={"global_skip": {"processes": WORLD, "resume_processes": WORLD, "interval": "epoch",
+                                                 "batches_per_epoch": 6, "stop": 4}},
                 example_options={"batches_per_epoch": 3, "gradient_accumulation_steps": 1,
-                                 "step_scheduler_with_optimizer": True, "interval": "step", "stop": 4})
+                                 "step_scheduler_with_optimizer": True, "interval": "step", "stop": 4,
+                                 "processes": 1, "resume_processes": 1, "split_batches": False})

@@ -12,7 +12,11 @@ ran (the optimizer step pre-hook, as everywhere):
 `options(target)` draws the framework's own knobs (interval, accumulation,
 save cadence, ...) and the stop point; `limitation(target, case, options)`
 names a setup the framework documents it cannot resume (with the doc
-link), which is then a result, not a failure. `mistakes` are deliberately
+link), which is then a result, not a failure. `expected(target, case,
+options)` may replace the framework's uninterrupted run as the reference
+for a setup where that run can't be the reference by design (a resume on
+a different number of processes that changes the scheduler's pace): it
+returns `(records, what they are)` or None. `mistakes` are deliberately
 wrong variants of the driver (a checkpoint taken before the scheduler
 steps, ...) that the self-tests prove the check catches.
 """
@@ -33,7 +37,9 @@ class Driver:
     options: Callable  # target -> strategy of option dicts (including "stop")
     train: Callable  # (target, case, options, stop=None, save_to="", load_from="") -> records
     limitation: Callable = lambda target, case, options: None
+    expected: Callable = lambda target, case, options: None  # -> (records, what they are) or None
     mistakes: dict = field(default_factory=dict)  # name -> what the wrong variant does
+    mistake_options: dict = field(default_factory=dict)  # name -> example_options changed to show that mistake
     example_options: dict = field(default_factory=dict)  # one setup for the self-tests (stop within 9 steps)
 
     def version(self) -> Optional[str]:
