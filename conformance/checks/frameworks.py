@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+from dataclasses import dataclass, fields
 
 from conformance.drivers.base import Driver
 from conformance.harness.errors import CheckpointError, Rejected, TargetError
@@ -21,6 +22,16 @@ from conformance.harness.scratch import scratch_dir
 from conformance.model.case import Case
 from conformance.model.verdict import NONDETERMINISTIC, PASS, Verdict, first_divergence
 from conformance.spec import TargetSpec
+
+
+@dataclass(frozen=True)
+class DriverCase(Case):
+    """A case run by a driver: the loop, the stop and the checkpoint are the framework's (the driver line)."""
+
+    def describe(self) -> str:
+        metrics = f", metrics {list(self.plan.metrics)}" if self.plan.metrics else ""
+        return "\n".join([f"  config:    {self.config!r}", f"  optimizer: {self.setup!r}",
+                          f"  run:       {self.plan.epochs} optimizer steps in the framework's loop{metrics}"])
 
 
 def describe(driver: Driver, options: dict) -> str:
@@ -41,6 +52,7 @@ def framework(driver: Driver, what: str, as_error):
 
 def check_driver(target: TargetSpec, case: Case, options: dict, driver: Driver) -> Verdict:
     check = f"driver.{driver.name}"
+    case = DriverCase(**{f.name: getattr(case, f.name) for f in fields(Case)})
 
     def body():
         limitation = driver.limitation(target, case, options)
