@@ -2,7 +2,8 @@
 divided by the same example through the suite's own loop (`resume.canonical`, file medium).
 
 Each framework is imported and warmed up once (a worker process does that once), then the
-best of several repeats per driver is taken. Run: `python -m benchmarks.drivers`.
+best of several repeats per driver is taken. Run: `python -m benchmarks.drivers`. The ranks
+are started once, outside the timing (the first, warm-up example).
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ STEPS = 20
 CASE = Case(OptimizerSetup("SGD", (0.1, 0.05), {"momentum": 0.9}), {"step_size": 3, "gamma": 0.5},
             Plan(STEPS, (7,)))
 TARGET = BY_NAME["StepLR"]
+# Drawn setups with a cost of their own: Accelerate on the 2 gloo ranks of `distributed.*`.
+SETUPS = {"accelerate": [("  2 ranks", {"processes": 2, "resume_processes": 2}),
+                         ("  2 -> 1", {"processes": 2, "resume_processes": 1})]}
 
 
 def best(fn) -> float:
@@ -46,9 +50,10 @@ def main() -> None:
         if driver.missing():
             print(f"{driver.name:<14}{'not installed':>16}")
             continue
-        options = {**driver.example_options, "stop": 7}
-        cost = best(lambda: check_driver(TARGET, CASE, options, driver))
-        print(f"{driver.name:<14}{cost * 1e3:>16.1f}{cost / plain:>14.2f}")
+        for label, more in [(driver.name, {})] + SETUPS.get(driver.name, []):
+            options = {**driver.example_options, "stop": 7, **more}
+            cost = best(lambda: check_driver(TARGET, CASE, options, driver))
+            print(f"{label:<14}{cost * 1e3:>16.1f}{cost / plain:>14.2f}")
 
 
 if __name__ == "__main__":
