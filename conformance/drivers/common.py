@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-import random
-
 import torch
 
 from conformance.harness.live import build_scheduler
 from conformance.harness.recorder import Recorder
 from conformance.model.case import Case
-from conformance.model.optimizer import SEED, Tiny
+from conformance.model.optimizer import Tiny, seeded
 from conformance.spec import TargetSpec
 
 
 def batches(n: int) -> list:
     """n batches, each its own index (`Tiny`'s loss at that step)."""
     return [torch.tensor(i) for i in range(n)]
-
-
-def seeded() -> None:
-    torch.manual_seed(SEED)
-    random.seed(SEED)
 
 
 def objects(target: TargetSpec, case: Case):

@@ -53,7 +53,6 @@ def train(target, case, options, stop=None, save_to="", load_from="", mistake=""
 
     model, optimizer, scheduler = objects(target, case)
     steps, epoch_length = case.plan.epochs, options["epoch_length"]
-    sched_steps = [0]
 
     def update(engine, batch):
         model(batch).backward()

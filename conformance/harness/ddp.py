@@ -15,7 +15,6 @@ trajectory is recorded by the optimizer step pre-hook, as everywhere.
 
 from __future__ import annotations
 
-import random
 from typing import Optional
 
 import torch
@@ -29,7 +28,7 @@ from conformance.harness.errors import calling
 from conformance.harness.live import build_scheduler
 from conformance.harness.recorder import Recorder
 from conformance.model.case import Case
-from conformance.model.optimizer import SEED, Tiny
+from conformance.model.optimizer import Tiny, seeded
 from conformance.spec import TargetSpec
 
 
@@ -55,8 +54,7 @@ def train(target: TargetSpec, case: Case, ks: list, stop: Optional[int] = None, 
 
     At step `stop` the run checkpoints to `save_to` through DCP and ends.
     """
-    torch.manual_seed(SEED)
-    random.seed(SEED)
+    seeded()
     module = Tiny(case.setup)
     model = torch.nn.parallel.DistributedDataParallel(module) if dist.is_initialized() else module
     optimizer = case.setup.build(list(module.parameters()))

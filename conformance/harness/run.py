@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import random
 import warnings
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -13,7 +12,7 @@ from conformance.model.case import Case
 from conformance.harness.errors import CheckpointError, TargetError, calling
 from conformance.harness.media import THROUGH
 from conformance.harness.recipes import WITHOUT_SCHEDULER_STATE, canonical
-from conformance.model.optimizer import SEED
+from conformance.model.optimizer import seeded
 from conformance.harness.live import LiveObjects, checkpoint, fresh_or_rejected
 from conformance.spec import TargetSpec
 from conformance.harness.recorder import Recorder
@@ -92,8 +91,7 @@ def run(
         read = lambda: target.adapter.last_lr(session.scheduler)  # noqa: E731
         recorder.attach(session.optimizer, read)
 
-    torch.manual_seed(SEED)  # the harness owns the global RNGs: seed them per run
-    random.seed(SEED)
+    seeded()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

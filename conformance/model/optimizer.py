@@ -5,9 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import random
+
 import torch
 
 SEED = 20261125
+
+
+def seeded() -> None:
+    """Seed the global RNGs every run uses (torch's and Python's): each run owns them from its start."""
+    torch.manual_seed(SEED)
+    random.seed(SEED)
 
 
 @dataclass(frozen=True)
