@@ -49,3 +49,11 @@ def test_a_wrong_driver_is_caught(driver, mistake):
     verdict = check_driver(BY_NAME["StepLR"], STEPLR, options, driver.wrong(mistake))
     assert verdict.status == "fail", f"{driver.name} with mistake {mistake!r} passed:\n{verdict.explain()}"
     assert check_driver(BY_NAME["StepLR"], STEPLR, options, driver).ok, "the same setup without the mistake fails"
+
+
+def test_a_schedule_that_cannot_repeat_itself_is_nondeterministic_not_a_resume_failure():
+    driver = next(d for d in DRIVERS if not d.missing())
+    counter = load("selftests.bestiary:GlobalCounter")[0]
+    verdict = check_driver(counter, CASE, driver.example_options, driver)
+    assert verdict.status == "nondeterministic", verdict.explain()
+    assert f"through {driver.name} disagree" in verdict.message and "driver:" in verdict.message

@@ -16,11 +16,11 @@ from dataclasses import dataclass, fields
 
 from conformance.drivers.base import Driver
 from conformance.harness.errors import CheckpointError, Rejected, TargetError
-from conformance.harness.oracle import compare, guarded
+from conformance.harness.oracle import compare, guarded, nondeterminism
 from conformance.harness.run import RunResult
 from conformance.harness.scratch import scratch_dir
 from conformance.model.case import Case
-from conformance.model.verdict import NONDETERMINISTIC, PASS, Verdict, first_divergence
+from conformance.model.verdict import PASS, Verdict
 from conformance.spec import TargetSpec
 
 
@@ -78,11 +78,11 @@ def check_driver(target: TargetSpec, case: Case, options: dict, driver: Driver) 
         verdict.details["options"] = options
         if verdict.ok or predicted is not None:
             return verdict
-        again = driver.train(target, case, options)
-        div = first_divergence(expected.records, again)
-        if div is not None:
-            return Verdict(target.name, check, NONDETERMINISTIC, case, div,
-                           message=f"two uninterrupted runs through {driver.name} disagree\n" + describe(driver, options))
-        return verdict
+        unrepeatable = nondeterminism(target, case, check, expected, where=f" through {driver.name}",
+                                      again=lambda: RunResult(driver.train(target, case, options)))
+        if unrepeatable is None:
+            return verdict
+        unrepeatable.message += "\n" + describe(driver, options)
+        return unrepeatable
 
     return guarded(target, check, case, body)

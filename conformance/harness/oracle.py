@@ -98,15 +98,16 @@ def uninterrupted(target: TargetSpec, case: Case) -> RunResult:
         raise Rejected(str(exc)) from exc
 
 
-def nondeterminism(target: TargetSpec, case: Case, check: str, first: RunResult):
-    """Run the reference again; a `nondeterministic` verdict if it differs from `first`."""
-    second = run(target, case, interruptions=())
+def nondeterminism(target: TargetSpec, case: Case, check: str, first: RunResult, again: Callable = None,
+                   where: str = ""):
+    """Run the reference again (`again()`, else the suite's loop); `nondeterministic` if it differs from `first`."""
+    second = again() if again is not None else run(target, case, interruptions=())
     div = first_divergence(first.records, second.records)
     if div is None:
         return None
     return Verdict(
         target.name, check, NONDETERMINISTIC, case, div,
-        message="two uninterrupted runs of the same case disagree: a schedule that "
+        message=f"two uninterrupted runs of the same case{where} disagree: a schedule that "
         "cannot repeat itself cannot be resumed (unseeded randomness or global state?)",
         details={"expected": first.records, "actual": second.records},
     )
