@@ -26,12 +26,14 @@ for a state_dict() with side effects, which serialization.* checks), and writing
 Options: `gradient_accumulation_steps` (1..3), `batches` (micro-batches per epoch, so a stop falls
 mid-epoch, on an epoch's end, or on a short last accumulation), `save_steps`, `stop`,
 `resume` ("path": the checkpoint-<stop> folder, "last": `resume_from_checkpoint=True`), and
-`eval_steps` for metric-driven targets. Not drawn, but accepted: `save_only_model` (documented as
-not resumable: a limitation) and `lr_scheduler_type` (+ `warmup_steps`, `lr_scheduler_kwargs`): the
-Trainer builds its own schedule by name (`optimizers=(optimizer, None)`) and the target is not
-used, so the `driver.transformers` check never draws it (it would not test the target). The same
-schedules are targets (`--target conformance.targets.contrib.transformers:TARGETS`), and go through
-this driver the custom way.
+`eval_steps` for metric-driven targets. For a target that is one of the Trainer's own named
+schedules (`transformers.<name>`, torch's ReduceLROnPlateau as "reduce_lr_on_plateau"), the
+route is drawn too: passed in, or built by the Trainer itself from `lr_scheduler_type=<name>`,
+`warmup_steps` and `lr_scheduler_kwargs` (`optimizers=(optimizer, None)`): `trainer_schedule`
+maps the case's config onto those arguments. The Trainer passes `num_training_steps=max_steps`
+(the plan's length) to `get_scheduler`, not the config's. A metric-driven named schedule gets
+the plan's metrics as a passed-in one does. Not drawn, but accepted: `save_only_model`
+(documented as not resumable: a limitation).
 
 Mistakes: `no_scheduler_state` resumes from a checkpoint copied without scheduler.pt (the Trainer
 then silently loads neither optimizer.pt nor scheduler.pt); `checkpoint_before_scheduler` writes
@@ -46,6 +48,8 @@ from __future__ import annotations
 
 import gc
 import os
+import warnings
+from typing import Optional
 
 import torch
 from hypothesis import strategies as st
@@ -63,7 +67,7 @@ ARGS_DOCS = "https://huggingface.co/docs/transformers/main_classes/trainer#trans
 TRAINER_DOCS = "https://huggingface.co/docs/transformers/main_classes/trainer#transformers.Trainer"
 METRIC = "lrc_metric"
 METRIC_NAMES = ("reduce_lr_on_plateau", "greedy")  # named schedules the Trainer steps on a metric
-NAMED_METRICS = (1.0, 0.9, 0.9, 0.95, 0.8, 0.8, 0.8, 0.85)  # the metric stream of a named metric schedule
+NAMED_METRICS = (1.0, 0.9, 0.9, 0.95, 0.8, 0.8, 0.8, 0.85)  # the metrics of a named schedule whose target has none
 _FROZEN = []  # gc.freeze() once per process, after the first run
 
 
@@ -102,9 +106,43 @@ def _options(target, case):
         }
         if target.capabilities.metric_driven:
             options["eval_steps"] = draw(st.integers(1, 3), label="eval_steps")
+        named = trainer_schedule(target, case)
+        if named and draw(st.sampled_from(["optimizers", "lr_scheduler_type"]), label="scheduler via") != "optimizers":
+            options.update(named)
         return options
 
     return drawn()
+
+
+def trainer_schedule(target, case) -> Optional[dict]:
+    """The TrainingArguments with which the Trainer builds the target's schedule itself, or None.
+
+    `transformers.<name>` (contrib) and torch's ReduceLROnPlateau ("reduce_lr_on_plateau") map to
+    `lr_scheduler_type=<name>`, `warmup_steps=num_warmup_steps`, `lr_scheduler_kwargs=` the rest
+    of the config. What `get_scheduler` (transformers 5.24) forwards:
+    - constant: nothing; constant_with_warmup: num_warmup_steps only (both configs hold no more);
+    - inverse_sqrt, reduce_lr_on_plateau, greedy: everything, the schedule is the config's;
+    - warmup_stable_decay: everything, and num_training_steps=max_steps, unused as the config
+      sets num_stable_steps (the factory warns that it prefers num_stable_steps);
+    - linear, cosine, cosine_with_restarts, polynomial, cosine_with_min_lr,
+      cosine_warmup_with_min_lr: num_training_steps is always the Trainer's max_steps (a
+      kwarg of the same name would be passed twice): the config's is replaced by the plan's
+      length, so the route is offered only where the target's strategy allows that length
+      (num_warmup_steps <= it; < for polynomial, which divides by zero at equality).
+    """
+    from transformers import SchedulerType
+
+    names = {"ReduceLROnPlateau": "reduce_lr_on_plateau"} if target.source == "torch" else {}
+    if target.source.startswith("transformers"):
+        names = {f"transformers.{kind.value}": kind.value for kind in SchedulerType}
+    name = names.get(target.name)
+    if name is None:
+        return None
+    kwargs = dict(case.config)
+    warmup = kwargs.pop("num_warmup_steps", 0)
+    if kwargs.pop("num_training_steps", None) is not None and warmup + (name == "polynomial") > case.plan.epochs:
+        return None
+    return {"lr_scheduler_type": name, "warmup_steps": warmup, "lr_scheduler_kwargs": kwargs}
 
 
 def _plateau_types() -> tuple:
@@ -178,7 +216,7 @@ def train(target, case, options, stop=None, save_to="", load_from="", mistake=""
             # The evaluation after optimizer step g is the ceil(g / eval_steps)-th (the last one may
             # fall between two eval_steps): it reports the plan's metric for that scheduler step.
             evals = -(-self.state.global_step // every)
-            value = None if named else metric_at(target, case, evals - 1)
+            value = None if target is None else metric_at(target, case, evals - 1)
             value = NAMED_METRICS[(evals - 1) % len(NAMED_METRICS)] if value is None else float(value)
             metrics = {f"{metric_key_prefix}_{METRIC}": value}
             self.control = self.callback_handler.on_evaluate(self.args, self.state, self.control, metrics)
@@ -246,7 +284,9 @@ def train(target, case, options, stop=None, save_to="", load_from="", mistake=""
         resume = True if options.get("resume") == "last" else os.path.join(load_from, last)
     recorder = _recording_named(optimizer, trainer) if named else recording(target, optimizer, scheduler)
     try:
-        trainer.train(resume_from_checkpoint=resume)
+        with warnings.catch_warnings():  # the mapped warmup_stable_decay has both (trainer_schedule)
+            warnings.filterwarnings("ignore", "Both num_training_steps and num_stable_steps", UserWarning)
+            trainer.train(resume_from_checkpoint=resume)
     except Interrupted:
         pass
     finally:
