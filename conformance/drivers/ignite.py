@@ -9,13 +9,25 @@ ignite's docs show; other schedulers (metric-driven, composites without `get_lr(
 `LRScheduler`) are stepped by a plain handler on ITERATION_COMPLETED. The checkpoint is taken at ITERATION_COMPLETED of
 iteration `stop`, after the scheduler's event.
 
-Options: `epoch_length` (iterations per epoch, so a stop falls mid-epoch or on its end).
+A target whose scheduler is torch's ReduceLROnPlateau also draws `plateau` ("step": the plain
+handler; "ignite": ignite's own `ReduceLROnPlateauScheduler` handler built from the case's
+config (no `trainer`: it serves only `save_history`), stepped on the metric put in `engine.state.metrics`;
+https://pytorch.org/ignite/generated/ignite.handlers.param_scheduler.ReduceLROnPlateauScheduler.html).
+ignite's wrapper takes `min_lr` only with `param_group_index`; otherwise it sets 0, in both runs.
+
+`load`: "path" (`load_objects` loads the file itself, `weights_only=True`) or "mapping" (the
+state dict from the user's own trusted `torch.load(path, weights_only=False)`, which
+`load_objects` accepts too).
+
+Options: `epoch_length` (iterations per epoch, so a stop falls mid-epoch or on its end),
+`load`, `plateau`.
 Mistake `checkpoint_first`: the Checkpoint handler is registered on ITERATION_STARTED before
 the scheduler's, so the saved scheduler state is one step behind the saved iteration.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 
@@ -25,16 +37,34 @@ from hypothesis import strategies as st
 from conformance.drivers.base import Driver
 from conformance.drivers.common import batches, metric_at, objects, recording
 from conformance.harness.errors import calling
+from conformance.harness.live import build_scheduler
+from conformance.harness.recorder import Recorder
+from conformance.model.optimizer import Tiny, seeded
+from conformance.spec import DEFAULT_ADAPTER
 
 DOCS = "https://pytorch.org/ignite/generated/ignite.handlers.checkpoint.Checkpoint.html"
+METRIC = "lrc_metric"
 
 
 def _options(target, case):
     steps = case.plan.epochs
-    return st.fixed_dictionaries({
+    drawn = {
         "epoch_length": st.integers(1, max(1, min(steps, 6))),
         "stop": st.integers(1, max(1, steps - 1)),
-    })
+        "load": st.sampled_from(["path", "mapping"]),
+    }
+    if _plateau(target, case):
+        drawn["plateau"] = st.sampled_from(["step", "ignite"])
+    return st.fixed_dictionaries(drawn)
+
+
+def _plateau(target, case) -> bool:
+    """Is the target's scheduler torch's ReduceLROnPlateau (which ignite's own handler wraps)?"""
+    try:  # built without seeding: this runs inside a Hypothesis draw, which must not touch `random`
+        optimizer = case.setup.build(case.setup.make_params())
+        return type(build_scheduler(target, optimizer, case.config)) is torch.optim.lr_scheduler.ReduceLROnPlateau
+    except Exception:  # noqa: BLE001 - a target that can't be built is reported by the run itself
+        return False
 
 
 def wraps(target, scheduler) -> bool:
@@ -49,9 +79,16 @@ def train(target, case, options, stop=None, save_to="", load_from="", mistake=""
         warnings.simplefilter("ignore")
         from ignite.engine import Engine, Events
         from ignite.handlers import Checkpoint, DiskSaver
-        from ignite.handlers.param_scheduler import LRScheduler
+        from ignite.handlers.param_scheduler import LRScheduler, ReduceLROnPlateauScheduler
 
-    model, optimizer, scheduler = objects(target, case)
+    logging.getLogger("ignite").setLevel(logging.CRITICAL)  # an Engine logs the exceptions it re-raises
+    ignite_plateau = options.get("plateau") == "ignite"
+    if ignite_plateau:
+        seeded()
+        model = Tiny(case.setup)
+        optimizer, scheduler = case.setup.build(list(model.parameters())), None
+    else:
+        model, optimizer, scheduler = objects(target, case)
     steps, epoch_length = case.plan.epochs, options["epoch_length"]
 
     def update(engine, batch):
@@ -61,10 +98,20 @@ def train(target, case, options, stop=None, save_to="", load_from="", mistake=""
         optimizer.zero_grad(set_to_none=True)
 
     trainer = Engine(update)
-    wrapped = wraps(target, scheduler)
+    wrapped = not ignite_plateau and wraps(target, scheduler)
     if wrapped:
         handler = LRScheduler(scheduler)
         event = Events.ITERATION_STARTED
+    elif ignite_plateau:
+        handler = ReduceLROnPlateauScheduler(optimizer, METRIC, **case.config)  # trainer: only for save_history
+        scheduler = handler.scheduler
+
+        def step_scheduler(engine):
+            engine.state.metrics[METRIC] = metric_at(target, case, engine.state.iteration - 1)
+            with calling("step"):
+                handler(engine)
+
+        event = Events.ITERATION_COMPLETED
     else:
         handler = scheduler
 
@@ -84,8 +131,14 @@ def train(target, case, options, stop=None, save_to="", load_from="", mistake=""
         trainer.add_event_handler(Events.ITERATION_COMPLETED(once=stop), lambda e: e.terminate())
     if load_from:
         (path,) = [os.path.join(load_from, f) for f in os.listdir(load_from) if f.endswith(".pt")]
+        if options.get("load") == "mapping":  # the user's own (trusted) torch.load, as load_objects allows
+            path = torch.load(path, weights_only=False)
         Checkpoint.load_objects(to_load=to_save, checkpoint=path)
-    recorder = recording(target, optimizer, scheduler)
+    if ignite_plateau:
+        recorder = Recorder()
+        recorder.attach(optimizer, lambda: DEFAULT_ADAPTER.last_lr(scheduler))
+    else:
+        recorder = recording(target, optimizer, scheduler)
     epochs = -(-steps // epoch_length)
     trainer.run(batches(epoch_length), max_epochs=epochs, epoch_length=epoch_length)
     recorder.detach()
