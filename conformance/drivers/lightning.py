@@ -1,21 +1,33 @@
 """PyTorch Lightning: `Trainer.fit`, the scheduler in `configure_optimizers`, `ModelCheckpoint` to resume.
 
 Documented resume (https://lightning.ai/docs/pytorch/stable/common/checkpointing_basic.html):
-a `ModelCheckpoint(every_n_train_steps=k)` writes the checkpoint at optimizer step k; a fresh
-LightningModule and a fresh `Trainer` resume with `trainer.fit(model, ckpt_path=path)`. The
+a `ModelCheckpoint` writes the checkpoint; a fresh LightningModule and a fresh `Trainer`
+(`max_steps` = the plan's length) resume with `trainer.fit(model, ckpt_path=path)`. The
 scheduler comes back from the checkpoint's `lr_schedulers`, the loop position from its loop
 state, and a mid-epoch position from the train loader's own `state_dict()` (Lightning saves
-it for a stateful loader).
+it for a stateful loader). The run is killed right after the checkpoint: the optimizer step
+pre-hook raises before step `stop` + 1.
 
 Options, from the scheduler config Lightning documents: `interval` ("step" or "epoch"),
-`frequency`, `monitor` for a metric-driven target (the plan's metric, logged as `lrc_metric`
-with `reduce_fx="max"`, so a part-epoch gives the same value), `accumulate_grad_batches`,
-`batches_per_epoch` (so a stop falls mid-epoch or on an epoch's end). The run is killed right
-after the checkpoint: the optimizer step pre-hook raises before step k + 1.
+`frequency`, `accumulate_grad_batches`, `batches_per_epoch`, and `save`: "steps"
+(`every_n_train_steps=stop`, so a stop falls mid-epoch or on an epoch's last batch) or
+"epoch_end" (`every_n_epochs`, `save_on_train_epoch_end=True`; `stop` is then a whole number of
+epochs). With `validate`, a 1-batch validation loop runs (`check_val_every_n_epoch` 1-3 or None,
+`val_check_interval` None, a number of batches or a fraction of the epoch; no sanity check).
+A metric-driven target monitors the plan's metric (`metric_at`), logged in `training_step` as
+`lrc_metric` (the index is the global step, or the epoch with `reduce_fx="max"`, so a part-epoch
+gives the same value), or, with `monitor="val_loss"`, in `validation_step` (index: the global
+step, which the checkpoint restores), with `strict` drawn. Lightning documents that a scheduler
+monitoring a validation metric steps per epoch at a multiple of `check_val_every_n_epoch`;
+other setups are a `limitation` (the metric is missing at some steps: strict=True stops with
+MisconfigurationException, strict=False warns and skips, and logged metrics are not checkpointed).
+Options without the newer keys (`save`, `validate`, `monitor`) mean steps, no validation, `lrc_metric`.
 
-Mistake `checkpoint_mid_batch`: the checkpoint is written by hand (`trainer.save_checkpoint`)
-from `on_before_optimizer_step` of step k + 1, inside a batch that has not finished, instead of
-by `ModelCheckpoint` at the end of batch k.
+Mistakes: `checkpoint_mid_batch`, the checkpoint written by hand (`trainer.save_checkpoint`) from
+`on_before_optimizer_step` of step k + 1, inside a batch that has not finished, instead of by
+`ModelCheckpoint` at the end of batch k; `checkpoint_before_scheduler_step`, written by hand from
+the optimizer's step post-hook of step k, before Lightning steps the scheduler (at an epoch's
+end, before its epoch-interval step).
 """
 
 from __future__ import annotations
@@ -35,7 +47,10 @@ from conformance.harness.scratch import scratch_dir
 from conformance.spec import DEFAULT_ADAPTER
 
 DOCS = "https://lightning.ai/docs/pytorch/stable/common/checkpointing_basic.html"
+SCHEDULER_DOCS = ("https://lightning.ai/docs/pytorch/stable/api/lightning.pytorch.core.LightningModule.html"
+                  "#lightning.pytorch.core.LightningModule.configure_optimizers")
 METRIC = "lrc_metric"
+VAL_METRIC = "val_loss"
 
 
 class Interrupted(Exception):
@@ -65,21 +80,44 @@ class IndexLoader:
         self.start = state["next"]
 
 
-def _options(target, case):
-    steps = case.plan.epochs
-    return st.fixed_dictionaries({
-        "interval": st.sampled_from(["step", "epoch"]),
-        "frequency": st.integers(1, 3),
-        "accumulate_grad_batches": st.integers(1, 2),
-        "batches_per_epoch": st.integers(1, 5),
-        "stop": st.integers(1, max(1, steps - 1)),
-    })
+@st.composite
+def _options(draw, target, case):
+    last = max(1, case.plan.epochs - 1)  # the latest stop
+    options = {
+        "interval": draw(st.sampled_from(["step", "epoch"]), label="interval"),
+        "frequency": draw(st.integers(1, 3), label="frequency"),
+        "accumulate_grad_batches": draw(st.integers(1, 2), label="accumulate_grad_batches"),
+        "save": draw(st.sampled_from(["steps", "epoch_end"]), label="save"),
+    }
+    if options["save"] == "steps":
+        options["batches_per_epoch"] = draw(st.integers(1, 5), label="batches_per_epoch")
+        options["stop"] = draw(st.integers(1, last), label="stop")
+    else:  # batches_per_epoch optimizer steps per epoch: the stop is a whole number of epochs
+        per = options["batches_per_epoch"] = draw(st.integers(1, min(5, last)), label="batches_per_epoch")
+        options["stop"] = per * draw(st.integers(1, max(1, last // per)), label="stop epochs")
+    if draw(st.booleans(), label="validate"):
+        batches = options["batches_per_epoch"] * options["accumulate_grad_batches"]
+        every = draw(st.sampled_from([1, 2, 3, None]), label="check_val_every_n_epoch")
+        whole = st.integers(1, batches if every else 2 * batches)
+        options.update(validate=True, check_val_every_n_epoch=every, val_check_interval=draw(
+            whole if every is None else st.one_of(st.none(), whole, st.sampled_from([0.25, 0.5, 1.0])),
+            label="val_check_interval"))
+        if target.capabilities.metric_driven and draw(st.booleans(), label="metric from validation_step"):
+            options.update(monitor=VAL_METRIC, strict=draw(st.booleans(), label="strict"))
+    return options
 
 
 def limitation(target, case, options):
     if target.adapter.step is not DEFAULT_ADAPTER.step and not target.capabilities.metric_driven:
         return (f"{target.name} is stepped through its own API; Lightning calls scheduler.step() itself "
                 f"(lr_scheduler_step can be overridden: {DOCS})")
+    every = options.get("check_val_every_n_epoch")
+    if options.get("monitor") == VAL_METRIC and not (
+            options["interval"] == "epoch" and every and options["frequency"] % every == 0):
+        return ("a scheduler monitoring a validation metric must step per epoch with a frequency that is a multiple "
+                "of check_val_every_n_epoch; otherwise the metric is missing at some steps and Lightning stops "
+                "(strict=True: MisconfigurationException) or warns and skips the step (strict=False), and logged "
+                f"metrics are not in the checkpoint: {SCHEDULER_DOCS}")
     return None
 
 
@@ -91,6 +129,8 @@ def train(target, case, options, stop=None, save_to="", load_from="", mistake=""
         logging.getLogger(name).setLevel(logging.ERROR)
     steps = case.plan.epochs
     per_epoch = options["batches_per_epoch"] * options["accumulate_grad_batches"]
+    monitor = options.get("monitor", METRIC) if target.capabilities.metric_driven else None
+    validate = options.get("validate", False)
     held = {}
 
     class Module(pl.LightningModule):
@@ -101,17 +141,21 @@ def train(target, case, options, stop=None, save_to="", load_from="", mistake=""
             held.update(optimizer=optimizer, scheduler=scheduler)
 
         def training_step(self, batch, batch_idx):
-            if target.capabilities.metric_driven:
+            if monitor == METRIC:
                 at = self.global_step if options["interval"] == "step" else self.current_epoch
                 self.log(METRIC, float(metric_at(target, case, at)), on_step=options["interval"] == "step",
                          on_epoch=options["interval"] == "epoch", reduce_fx="max", logger=False)
             return self.tiny(batch)
 
+        def validation_step(self, batch, batch_idx):
+            if monitor == VAL_METRIC:  # the documented pattern; global_step comes back on resume
+                self.log(VAL_METRIC, float(metric_at(target, case, self.global_step)), logger=False)
+
         def configure_optimizers(self):
             optimizer, scheduler = held["optimizer"], held["scheduler"]
             config = {"scheduler": scheduler, "interval": options["interval"], "frequency": options["frequency"]}
-            if target.capabilities.metric_driven:
-                config["monitor"] = METRIC
+            if monitor:
+                config.update(monitor=monitor, strict=options.get("strict", True))
             return {"optimizer": optimizer, "lr_scheduler": config}
 
         def lr_scheduler_step(self, scheduler, metric):
@@ -119,41 +163,56 @@ def train(target, case, options, stop=None, save_to="", load_from="", mistake=""
                 target.adapter.step(scheduler, metric)
 
     class BeforeScheduler(Callback):
-        """The mistake: save by hand from inside batch k + 1, before its optimizer step."""
+        """The mistake: save by hand from inside batch k + 1, before its optimizer step, then stop."""
 
         def on_before_optimizer_step(self, trainer, module, optimizer):
             if trainer.global_step == stop:
                 trainer.save_checkpoint(os.path.join(save_to, "early.ckpt"))
+                raise Interrupted()
 
     module = Module()
     optimizer = held["optimizer"]
     done = []
 
-    def kill(opt, args, kwargs):
-        if stop is not None and len(done) >= stop:
+    def kill(opt, args, kwargs):  # the mid-batch mistake stops itself, after this hook
+        if stop is not None and len(done) >= stop and mistake != "checkpoint_mid_batch":
             raise Interrupted()
         done.append(1)
 
+    def save_early(opt, args, kwargs):  # the mistake: before Lightning steps the scheduler
+        if len(done) == stop:
+            held["trainer"].save_checkpoint(os.path.join(save_to, "early.ckpt"))
+
     optimizer.register_step_pre_hook(kill)
+    if stop is not None and mistake == "checkpoint_before_scheduler_step":
+        optimizer.register_step_post_hook(save_early)
     recorder = recording(target, optimizer, held["scheduler"])
     callbacks = []
     if stop is not None and mistake == "checkpoint_mid_batch":
         callbacks.append(BeforeScheduler())
-    elif stop is not None:
-        callbacks.append(ModelCheckpoint(dirpath=save_to, filename="{step}", every_n_train_steps=stop,
-                                         save_top_k=-1, enable_version_counter=False))
-    trainer = pl.Trainer(max_steps=steps, max_epochs=-1, accelerator="cpu", devices=1, logger=False,
-                         enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
-                         limit_val_batches=0, enable_checkpointing=any(isinstance(c, ModelCheckpoint) for c in callbacks),
-                         callbacks=callbacks, default_root_dir=save_to or load_from or scratch_dir(),
-                         accumulate_grad_batches=options["accumulate_grad_batches"])
+    elif stop is not None and not mistake:
+        cadence = ({"every_n_epochs": stop // options["batches_per_epoch"], "save_on_train_epoch_end": True}
+                   if options.get("save") == "epoch_end" else {"every_n_train_steps": stop})
+        callbacks.append(ModelCheckpoint(dirpath=save_to, filename="{step}", save_top_k=-1,
+                                         enable_version_counter=False, **cadence))
+    val = {"limit_val_batches": 0}
+    if validate:
+        val = {"limit_val_batches": 1, "check_val_every_n_epoch": options["check_val_every_n_epoch"],
+               "val_check_interval": options["val_check_interval"]}
+    trainer = held["trainer"] = pl.Trainer(
+        max_steps=steps, max_epochs=-1, accelerator="cpu", devices=1, logger=False, enable_progress_bar=False,
+        enable_model_summary=False, num_sanity_val_steps=0, callbacks=callbacks,
+        enable_checkpointing=any(isinstance(c, ModelCheckpoint) for c in callbacks),
+        default_root_dir=save_to or load_from or scratch_dir(),
+        accumulate_grad_batches=options["accumulate_grad_batches"], **val)
     path = None
     if load_from:
-        (path,) = glob.glob(os.path.join(load_from, "*.ckpt"))
+        (path,) = glob.glob(os.path.join(glob.escape(load_from), "*.ckpt"))
     with warnings.catch_warnings():  # Lightning's advice (num_workers, ckpt_path callbacks) is not a verdict
         warnings.simplefilter("ignore")
         try:
-            trainer.fit(module, train_dataloaders=IndexLoader(per_epoch), ckpt_path=path)
+            trainer.fit(module, train_dataloaders=IndexLoader(per_epoch),
+                        val_dataloaders=IndexLoader(1) if validate else None, ckpt_path=path)
         except Interrupted:
             pass
     recorder.detach()
@@ -161,6 +220,8 @@ def train(target, case, options, stop=None, save_to="", load_from="", mistake=""
 
 
 DRIVER = Driver("lightning", "pytorch-lightning", DOCS, _options, train, limitation,
-                mistakes={"checkpoint_mid_batch": "the checkpoint is saved by hand inside the next batch"},
+                mistakes={"checkpoint_mid_batch": "the checkpoint is saved by hand inside the next batch",
+                          "checkpoint_before_scheduler_step": "the checkpoint is saved by hand right after "
+                          "optimizer step k, before Lightning steps the scheduler"},
                 example_options={"interval": "step", "frequency": 1, "accumulate_grad_batches": 1,
                                  "batches_per_epoch": 3, "stop": 4})
