@@ -105,3 +105,29 @@ def test_every_contrib_known_failure_replays_failing(target, plan, record):
     assert record.example is not None, "a known failure must carry its failing example"
     verdict = runner.replay(plan, target, record)
     assert verdict is not None and not verdict.ok, verdict and verdict.explain()
+
+
+SCOPED = [
+    (KnownFailure("StepLR", "resume.canonical", "r", medium="dcp"),
+     lambda case, inside: ({}, case.with_plan(medium="dcp" if inside else "file"))),
+    (KnownFailure("StepLR", "driver.lightning", "r", options={"save": "epoch_end"}),
+     lambda case, inside: ({"options": {"save": "epoch_end" if inside else "steps", "stop": 1}}, case)),
+]
+
+
+@pytest.mark.parametrize("known, example", SCOPED, ids=["medium", "driver options"])
+def test_a_failure_outside_a_known_failures_scope_stays_red(known, example):
+    """Inside the scope a bad verdict is the known failure (xfail); outside it, an uncovered, real failure."""
+    from conformance.model.case import Case, Plan
+    from conformance.model.optimizer import OptimizerSetup
+    from conformance.model.verdict import FAIL, Verdict
+
+    base = Case(OptimizerSetup("SGD", (0.1,)), {"step_size": 1}, Plan(3, (1,)))
+    for inside in (True, False):
+        details, case = example(base, inside)
+        verdict = Verdict("StepLR", known.check, FAIL, case, details=details)
+        with pytest.raises((ConformanceFailure, runner.UncoveredFailure)) as raised:
+            runner.expect(verdict, known=known)
+        assert isinstance(raised.value, runner.UncoveredFailure) is not inside, raised.value
+        assert (known.outside(verdict) == "") is inside
+        assert inside or "it covers the" in str(raised.value), "the message must name the known failure's scope"

@@ -34,18 +34,17 @@ def expect(verdict: Verdict, observe: Optional[Observer] = None, known: Optional
     """Hand `verdict` to `observe`, and raise `ConformanceFailure` unless it passed.
 
     A bad verdict that `known` does not cover (it is registered for another
-    medium) raises `UncoveredFailure` instead, so it cannot pass as the xfail.
+    medium, or other driver options) raises `UncoveredFailure` instead, so it
+    cannot pass as the xfail.
     """
     if observe is not None:
         observe(verdict)
     if currently_in_test_context():
         event(f"verdict: {verdict.status}")
     if not verdict.ok:
-        if known is not None and known.medium and verdict.case is not None \
-                and verdict.case.plan.medium != known.medium:
-            raise UncoveredFailure(f"not the registered known failure (it covers the {known.medium} medium "
-                                   f"only, this example went through {verdict.case.plan.medium}):\n"
-                                   + verdict.explain())
+        outside = known.outside(verdict) if known is not None else ""
+        if outside:
+            raise UncoveredFailure(f"not the registered known failure ({outside}):\n" + verdict.explain())
         raise ConformanceFailure(verdict)
     return verdict
 

@@ -39,6 +39,18 @@ class KnownFailure:
     observed: str = ""  # what the example showed when it was registered
     example: Any = None  # the failing example as data: exactly what the check draws
     medium: str = ""  # only failures through this checkpoint medium are this one ("": any)
+    options: Any = None  # only failures of a driver example that drew these option values are this one
+
+    def outside(self, verdict) -> str:
+        """Why the bad `verdict` is not this known failure (another medium, other driver options), or ""."""
+        case = verdict.case
+        if self.medium and case is not None and case.plan.medium != self.medium:
+            return f"it covers the {self.medium} medium only, this example went through {case.plan.medium}"
+        drawn = verdict.details.get("options") or {}
+        if self.options and any(drawn.get(k, "") != v for k, v in self.options.items()):
+            scope = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
+            return f"it covers the driver options {scope} only, this example drew {drawn}"
+        return ""
 
 
     @property
