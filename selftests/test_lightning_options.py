@@ -67,3 +67,15 @@ def test_a_validation_metric_outside_the_documented_setup_is_a_limitation():
     options = {**VALIDATED, "monitor": VAL_METRIC, "strict": True}  # interval "step": not documented
     verdict = check_driver(plateau, case, options, DRIVER)
     assert verdict.ok and "check_val_every_n_epoch" in verdict.details["limitation"]
+
+
+def test_lightnings_own_epoch_end_failure_is_named_for_any_scheduler():
+    """A correct scheduler fails in the scope of Lightning's epoch-end resume failure; the message names it."""
+    from conformance.targets.known_failures import EVERY_2ND
+
+    control = load("selftests.controls:StepDecay")[0]
+    case = Case(OptimizerSetup("ASGD", (1.0,)), {"every": 1, "gamma": 0.5}, Plan(6, (1,)))
+    verdict = check_driver(control, case, EVERY_2ND, DRIVER)
+    assert verdict.status == "fail" and "note: in the scope of a known lightning failure" in verdict.message
+    assert "issues/20495" in verdict.message, verdict.explain()
+    assert check_driver(control, case, {**EVERY_2ND, "save": "steps"}, DRIVER).ok

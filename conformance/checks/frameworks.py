@@ -22,6 +22,7 @@ from conformance.harness.scratch import scratch_dir
 from conformance.model.case import Case
 from conformance.model.verdict import PASS, Verdict
 from conformance.spec import TargetSpec
+from conformance.targets.framework_failures import BY_CHECK
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,10 @@ def check_driver(target: TargetSpec, case: Case, options: dict, driver: Driver) 
                 f"and resumed in fresh objects differs from {reference}\n" + describe(driver, options))
         verdict = compare(target, case, check, expected, actual, what)
         verdict.details["options"] = options
+        if not verdict.ok:
+            verdict.message += "".join(f"\n  note: in the scope of a known {driver.name} failure, for any "
+                                       f"scheduler: {known.xfail_reason}"
+                                       for known in BY_CHECK.get(check, []) if not known.outside(verdict))
         if verdict.ok or predicted is not None:
             return verdict
         unrepeatable = nondeterminism(target, case, check, expected, where=f" through {driver.name}",

@@ -17,6 +17,7 @@ from conformance.model.case import Case, Plan
 from conformance.model.change import DEFAULT, Change
 from conformance.model.optimizer import OptimizerSetup
 from conformance.strategies import callables as fn
+from conformance.targets.framework_failures import LIGHTNING_EPOCH_END
 from conformance.targets.known import KnownFailure
 from conformance.targets.pinned import PINNED
 
@@ -37,6 +38,18 @@ SEQUENTIAL_MULTISTEP = {"schedulers": [("ConstantLR", {"factor": 1.0, "total_ite
                                      ("MultiStepLR", {"milestones": [1], "gamma": 1.0})], "milestones": [2]}
 SEQUENTIAL = {"schedulers": [("ConstantLR", {"factor": 0.5, "total_iters": 0}),
                              ("ConstantLR", {"factor": 1.0, "total_iters": 0})], "milestones": [1]}
+
+
+
+# One optimizer step per epoch, a checkpoint at the end of epoch 1, an interval "step" scheduler stepped every 2nd step.
+EVERY_2ND = {"interval": "step", "frequency": 2, "accumulate_grad_batches": 1, "save": "epoch_end",
+             "batches_per_epoch": 1, "stop": 1}
+
+
+def _lightning_epoch_end(target: str, case: Case, options: dict, observed: str) -> KnownFailure:
+    known = LIGHTNING_EPOCH_END
+    return KnownFailure(target, known.check, known.reason, link=known.link, versions=known.versions,
+                        observed=observed, example=(case, options), options=known.options)
 
 
 KNOWN_FAILURES: list[KnownFailure] = [
@@ -380,6 +393,41 @@ KNOWN_FAILURES: list[KnownFailure] = [
                                "cooldown": 0, "min_lr": 0.0, "eps": 1e-08}, Plan(3, (1,), (1.0, 1.0, 0.94))),
                  {"accumulate_grad_batches": 1, "batches_per_epoch": 1, "frequency": 1, "interval": "step", "stop": 1}),
     ),
+    # --- driver.lightning, epoch-end checkpoints: Lightning's own failure, for any scheduler
+    # (framework_failures.LIGHTNING_EPOCH_END); each built-in with its own example, found by search.
+    *[_lightning_epoch_end(target, case, options, observed) for target, case, options, observed in (
+        ("LambdaLR", _case({"lr_lambda": fn.linear_to_zero_at_300}, 3, (1,)), EVERY_2ND, "step 2 lr expected 1.0, got 0.99667"),
+        ("MultiplicativeLR", _case({"lr_lambda": fn.decay_0_99}, 3, (1,)), EVERY_2ND, "step 2 lr expected 1.0, got 0.99"),
+        ("StepLR", _case({"step_size": 1, "gamma": 0.5}, 3, (1,)), EVERY_2ND, "step 2 lr expected 1.0, got 0.5"),
+        ("MultiStepLR", _case({"milestones": [1], "gamma": 0.5}, 3, (1,)), EVERY_2ND, "step 2 lr expected 1.0, got 0.5"),
+        ("ConstantLR", _case({"factor": 0.5, "total_iters": 2}, 3, (1,)), {**EVERY_2ND, "accumulate_grad_batches": 2},
+         "2 micro-batches per step: step 2 lr expected 1.0, got 0.5"),
+        ("LinearLR", _case({"start_factor": 1.0, "end_factor": 0.0, "total_iters": 1}, 3, (1,)), EVERY_2ND,
+         "step 2 lr expected 1.0, got 0.0"),
+        ("ExponentialLR", _case({"gamma": 0.9375}, 3, (1,)), EVERY_2ND, "step 2 lr expected 1.0, got 0.9375"),
+        ("SequentialLR", _case({"schedulers": [("CosineAnnealingLR", {"T_max": 4, "eta_min": 0.0}),
+                                               ("ConstantLR", {"factor": 1.0, "total_iters": 0})], "milestones": [4]},
+                               4, (3,)),
+         {**EVERY_2ND, "interval": "epoch", "frequency": 1, "batches_per_epoch": 2, "stop": 2},
+         "interval 'epoch', 2 steps per epoch: step 3 lr expected 0.85355, got 0.5"),
+        ("CosineAnnealingLR", _case({"T_max": 1, "eta_min": 0.0}, 3, (1,)), EVERY_2ND, "step 2 lr expected 1.0, got 0.0"),
+        ("ChainedScheduler", _case({"schedulers": [("ConstantLR", {"factor": 0.5, "total_iters": 2})]}, 5, (1,),
+                                   OptimizerSetup("ASGD", (1.0, 0.5, 0.75))),
+         {**EVERY_2ND, "batches_per_epoch": 2, "stop": 2}, "step 4 lr expected 1.0, got 0.5"),
+        ("CyclicLR", _case({"base_lr": 0.5, "max_lr": 1.0, "step_size_up": 1, "step_size_down": None, "mode": "triangular",
+                            "gamma": 1.0, "cycle_momentum": False}, 3, (1,)), EVERY_2ND, "step 2 lr expected 0.5, got 1.0"),
+        ("CosineAnnealingWarmRestarts", _case({"T_0": 3, "T_mult": 1, "eta_min": 0.0}, 3, (2,),
+                                              OptimizerSetup("ASGD", (1.0, 0.5, 0.25))),
+         EVERY_2ND, "step 2 lr expected 1.0, got 0.75"),
+        ("OneCycleLR", _case({"max_lr": 1.0, "total_steps": 8, "pct_start": 0.5, "anneal_strategy": "cos",
+                              "cycle_momentum": True, "div_factor": 2.0, "final_div_factor": 10000.0, "three_phase": False,
+                              "base_momentum": 0.5, "max_momentum": 0.5}, 3, (2,),
+                             OptimizerSetup("Muon", (1.0, 0.5), {"momentum": 0.5, "nesterov": False})),
+         EVERY_2ND, "Muon: step 2 lr expected 0.5, got 0.625"),
+        ("PolynomialLR", _case({"total_iters": 1, "power": 1.0}, 3, (1,)), EVERY_2ND, "step 2 lr expected 1.0, got 0.0"),
+        ("SWALR", _case({"swa_lr": 1.0, "anneal_epochs": 1, "anneal_strategy": "cos"}, 3, (1,),
+                        OptimizerSetup("ASGD", (1.0, 0.5, 0.25))), EVERY_2ND, "step 2, group 1 lr expected 0.5, got 1.0"),
+    )],
     # --- resume.corpus (checkpoints written by another torch; the stored corpus entry is the example)
     KnownFailure(
         "ReduceLROnPlateau", "resume.corpus",
