@@ -150,6 +150,11 @@ def summary_md(entries: list[dict]) -> list[str]:
 def problems_md(entries: list[dict], repro_prefix: str) -> list[str]:
     """Each target's problems (root causes), then its known problems, each with the checks it breaks."""
     out = []
+    shared = problems.shared_causes(entries)
+    if shared:
+        out += [f"## Known causes shared by several targets: {len(shared)}", ""]
+        out += [f"- {_md_escape(problems.shorten(cause, 200))} — {len(names)} targets: {', '.join(names)}"
+                for cause, names in shared] + [""]
     for title, field in (("Problems", "problems"), ("Known problems (xfail)", "known_problems")):
         mine = [e for e in problems.ordered(entries) if e[field]]
         if not mine:

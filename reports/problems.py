@@ -191,21 +191,27 @@ def _example_rank(record: dict) -> tuple:
 def group(records: Iterable[dict], known: bool = False) -> list[dict]:
     """The problems behind `records` (one target's), most checks first.
 
-    With `known` (xfail records), problems whose records share a registered reason are merged:
-    the reason is a person's statement of the root cause; `observed` keeps each way it showed.
+    With `known` (xfail records), the registered reason is a person's statement of the root cause:
+    records with different reasons stay apart, and problems whose records share one are merged
+    (`observed` keeps each way it showed).
     """
     by_key: dict[str, tuple] = {}
     for r in records:
         kind, key, title = key_of(r)
-        by_key.setdefault(key, (kind, key, title, []))[3].append(r)
-    problems = [_problem(kind, key, title, recs, known) for kind, key, title, recs in by_key.values()]
+        # two registered causes stay two, even when they show alike
+        cause = (key, r.get("reason") or "") if known else (key, "")
+        by_key.setdefault(cause, (kind, key, title, []))[3].append(r)
+    groups = list(by_key.values())
+    problems = [_problem(kind, key, title, recs, known) for kind, key, title, recs in groups]
     if known:
-        problems = _merge_by_reason(problems, by_key)
+        problems = _merge_by_reason(problems, groups)
     problems.sort(key=lambda p: (-len(p["checks"]), p["checks"][0] if p["checks"] else "", p["title"]))
     return problems
 
 
-def _merge_by_reason(problems: list[dict], by_key: dict) -> list[dict]:
+def _merge_by_reason(problems: list[dict], groups: list[tuple]) -> list[dict]:
+    """`problems[i]` came from `groups[i]` (kind, key, title, records)."""
+    source = {id(p): g for p, g in zip(problems, groups)}
     clusters: list[list[dict]] = []
     owner: dict[str, list] = {}
     for p in sorted(problems, key=lambda p: -len(p["records"])):  # the largest names the merged problem
@@ -222,8 +228,8 @@ def _merge_by_reason(problems: list[dict], by_key: dict) -> list[dict]:
         if len(cluster) == 1:
             out.append(head)
             continue
-        records = [r for p in cluster for r in by_key[p["key"]][3]]
-        merged = _problem(head["kind"], head["key"], by_key[head["key"]][2], records, known=True)
+        records = [r for p in cluster for r in source[id(p)][3]]
+        merged = _problem(head["kind"], head["key"], source[id(head)][2], records, known=True)
         merged["observed"] = [p["title"] for p in cluster]
         out.append(merged)
     return out
@@ -267,6 +273,15 @@ def by_target(report: dict) -> list[dict]:
             "known_problems": known,
         })
     return out
+
+
+def shared_causes(entries: list[dict]) -> list[tuple[str, list[str]]]:
+    """Known-problem causes registered on several targets (a framework's own failure): (cause, targets)."""
+    targets: dict[str, list[str]] = {}
+    for e in entries:
+        for p in e["known_problems"]:
+            targets.setdefault(problem_label(p), []).append(e["name"])
+    return [(cause, names) for cause, names in targets.items() if len(names) > 1]
 
 
 def ordered(entries: list[dict]) -> list[dict]:

@@ -89,7 +89,9 @@ def headline(report: dict) -> str:
         verdict = f"{_n(n_problems, 'problem')} ({s.get('bad', 0)} failing records) in {failing} of " \
                   f"{_n(len(entries), 'target')}"
     if n_known:
-        verdict += f" · {_n(n_known, 'known problem')} ({s['verdicts'].get('xfail', 0)} xfail records)"
+        causes = len({problems.problem_label(p) for e in entries for p in e["known_problems"]})
+        shared = f", {_n(causes, 'cause')}" if causes < n_known else ""
+        verdict += f" · {_n(n_known, 'known problem')} ({s['verdicts'].get('xfail', 0)} xfail records{shared})"
     return f"{verdict} · {s['total']} records ({', '.join(parts) or 'none'}) · run {state}"
 
 

@@ -392,3 +392,21 @@ def test_25_targets_read_at_1280_px_without_scrolling_sideways(tmp_path):
     # the control: the same probe does see a page that is too wide
     wide = measure(text.replace("<body>", "<body><div style=\"width:1500px\">too wide</div>"), tmp_path, "wide")
     assert wide["scroll"] > wide["client"], wide["title"]
+
+
+def test_known_causes_stay_apart_and_shared_ones_are_listed_once():
+    """Two registered reasons that show the same divergence are two known problems; a reason
+    registered on several targets (a framework's own failure) is listed once, with its targets."""
+    from conformance.reports.markdown import problems_md
+    from conformance.reports.tables import headline
+
+    recs = [dict(diverging("P", "driver.lightning"), verdict="xfail", reason="lightning saves early"),
+            dict(diverging("P", "driver.ignite"), verdict="xfail", reason="ignite's handler")]
+    recs += [dict(diverging(t, "driver.lightning"), verdict="xfail", reason="lightning epoch end") for t in "AB"]
+    entries = problems.by_target(report_of(recs, targets=["P", "A", "B"]))
+    rows = {e["name"]: e for e in entries}
+    assert sorted(p["reasons"][0] for p in rows["P"]["known_problems"]) == ["ignite's handler", "lightning saves early"]
+    assert problems.shared_causes(entries) == [("lightning epoch end", ["A", "B"])]
+    text = "\n".join(problems_md(entries, ""))
+    assert "## Known causes shared by several targets: 1" in text and "lightning epoch end — 2 targets: A, B" in text
+    assert "4 known problems (4 xfail records, 3 causes)" in headline(report_of(recs, targets=["P", "A", "B"]))
