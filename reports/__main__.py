@@ -10,6 +10,8 @@
         rewrites report.md, report.html and the reproducers from a report.json.
     python -m conformance.reports recipes REPORT.json [--md OUT.md]
         prints the "which resume recipe should I use?" table of a report.
+    python -m conformance.reports drivers REPORT.json [--md OUT.md]
+        prints the target x framework driver table of a report.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import sys
 
 from conformance.reports import compare as compare_mod
 from conformance.reports import merge as merge_mod
-from conformance.reports import model, recipe_table, writers
+from conformance.reports import driver_table, model, recipe_table, writers
 
 
 def _out_location(out: str) -> tuple[str, str]:
@@ -45,9 +47,11 @@ def main(argv=None) -> int:
     p = sub.add_parser("render", help="rewrite .md/.html/reproducers from a report.json")
     p.add_argument("report")
     p.add_argument("-o", "--output", metavar="OUT", help="directory or .json path (default: in place)")
-    p = sub.add_parser("recipes", help="the recipe x target table of a report")
-    p.add_argument("report")
-    p.add_argument("--md", metavar="OUT.md", help="also write it to a Markdown file")
+    for name, what in (("recipes", "the recipe x target table of a report"),
+                       ("drivers", "the target x framework driver table of a report")):
+        p = sub.add_parser(name, help=what)
+        p.add_argument("report")
+        p.add_argument("--md", metavar="OUT.md", help="also write it to a Markdown file")
     args = parser.parse_args(argv)
 
     try:
@@ -71,8 +75,8 @@ def main(argv=None) -> int:
                 print(f"warning: {w}")
             return 0
         report = model.load(args.report)
-        if args.command == "recipes":
-            text = recipe_table.table(report)
+        if args.command in ("recipes", "drivers"):
+            text = (recipe_table if args.command == "recipes" else driver_table).table(report)
             print(text, end="")
             if args.md:
                 model.write_atomic(args.md, text)
