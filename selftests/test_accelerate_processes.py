@@ -66,3 +66,31 @@ def test_another_count_without_split_batches_changes_the_pace():
     assert first_divergence(two[:4], records[:4]) is None and first_divergence(one[4:], records[4:]) is not None
     assert expected(BY_NAME["StepLR"], STEPLR, options(2, 1, split=True)) is None
     assert expected(BY_NAME["StepLR"], STEPLR, options(2, 2)) is None
+
+
+def test_a_target_the_ranks_cant_import_runs_in_one_process():
+    from hypothesis import given, settings, strategies as st
+
+    from conformance.spec import TargetSpec
+    from selftests.controls import StepDecay
+
+    local = TargetSpec("LocalStepDecay", build=lambda optimizer, config: StepDecay(optimizer, **config),
+                       source="built in a test")
+
+    @settings(max_examples=25, database=None, derandomize=True)
+    @given(st.data())
+    def drawn(data):
+        options = data.draw(DRIVER.options(local, Case(SGD, {}, Plan(9, (4,)))))
+        assert options["processes"] == options["resume_processes"] == 1
+
+    drawn()
+    seen = set()
+
+    @settings(max_examples=25, database=None, derandomize=True)
+    @given(st.data())
+    def importable(data):
+        options = data.draw(DRIVER.options(BY_NAME["StepLR"], STEPLR))
+        seen.add((options["processes"], options["resume_processes"]))
+
+    importable()
+    assert (2, 2) in seen and (1, 2) in seen and (2, 1) in seen
