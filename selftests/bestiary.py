@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 
 import torch
+from hypothesis import strategies as st
 from torch.optim.lr_scheduler import StepLR
 
 from conformance.spec import Capabilities, TargetSpec
@@ -171,6 +172,37 @@ class LazyDecays(StepDecay):
     def load_state_dict(self, state):
         self.decays = dict(state["decays"])
         super().load_state_dict(state)
+
+
+class MilestoneFactors(StepDecay):
+    """Keeps a factor per milestone in a dict: DCP resumes into fewer milestones with the checkpoint's factors."""
+
+    def __init__(self, optimizer, factors=None):
+        self.factors = dict(factors or {"2": 0.5})
+        super().__init__(optimizer)
+
+    def _values(self):
+        scale = 1.0
+        for milestone, factor in self.factors.items():
+            scale *= factor if self.t >= int(milestone) else 1.0
+        return [base * scale for base in self.base_lrs]
+
+    def state_dict(self):
+        return {**super().state_dict(), "factors": dict(self.factors)}
+
+    def load_state_dict(self, state):
+        self.factors = dict(state["factors"])
+        super().load_state_dict(state)
+
+
+# Its milestones are strings (DCP keys); `mismatch.*` varies `factors` only.
+MILESTONE_FACTORS = TargetSpec(
+    "MilestoneFactors",
+    build=lambda optimizer, config: MilestoneFactors(optimizer, **config),
+    configs=lambda groups: st.sampled_from([{"factors": {"2": 0.5, "4": 0.5}}, {"factors": {"2": 0.9}}]),
+    hyperparameters=("factors",),
+    source="selftests.bestiary:MILESTONE_FACTORS",
+)
 
 
 class RankZeroState(StepDecay):

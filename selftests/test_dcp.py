@@ -63,3 +63,22 @@ def test_stepdecay_control_resumes_through_dcp_twice():
     control = load("selftests.controls:StepDecay")[0]
     verdict = check_resume(control, Case(SGD, {}, Plan(10, (3, 7), medium="dcp")), "resume.multi")
     assert verdict.ok, verdict.explain()
+
+
+@pytest.fixture(scope="session")
+def milestone_factors_run(shared_dir):
+    return run_suite(shared_dir, "dcp-mismatch", ["--target=selftests.bestiary:MILESTONE_FACTORS", "--lrc-timeout=0",
+                                                  *FILES])
+
+
+def test_only_the_dcp_mismatch_catches_a_layout_taken_from_the_new_config(milestone_factors_run):
+    """`MilestoneFactors` keeps a factor per milestone: through a file a resume into other milestones takes the
+    checkpoint's (a `checkpoint` result); DCP loads into the new object's milestones with the checkpoint's
+    factors, a hybrid. Of the whole suite, only `mismatch.dcp.factors` goes red."""
+    tests = milestone_factors_run["tests"]
+    red = {t for t, (s, _) in tests.items() if s in ("failed", "error")}
+    assert red == {"test_mismatch[MilestoneFactors-dcp.factors]"}, sorted(red)
+    message = tests["test_mismatch[MilestoneFactors-dcp.factors]"][1]
+    assert "hybrid" in message and "note: dcp:" in message, message
+    assert tests["test_mismatch[MilestoneFactors-factors]"][0] == "passed"
+    assert sum(s == "passed" for s, _ in tests.values()) >= 25  # the rest of the suite ran, and passed
