@@ -43,6 +43,9 @@ CONTRACT, RECIPE_SUPPORT, PITFALL = "contract", "recipe support", "pitfall"
 RESUME_MEDIA = st.sampled_from(("file", DCP))  # torch.save and torch.distributed.checkpoint
 
 MISMATCH_EPOCHS = 30  # scheduler steps; boundaries are biased toward, so most show early
+# Optimizer steps of a framework run: 5+ epochs of the drivers' 1-6 batches, and a framework step costs
+# 3-20 plain ones (benchmarks/drivers.py).
+DRIVER_STEPS = 30
 PITFALL_EPOCHS = 60  # a pitfall shows right after its resume; longer runs only cost time
 
 
@@ -95,7 +98,7 @@ def _mismatch_cases(target, variant):
 
 @st.composite
 def _driver_cases(draw, target, driver):
-    case = draw(cases(target, (1, 1)), label="case")
+    case = draw(cases(target, (1, 1), max_epochs=DRIVER_STEPS), label="case")
     return case, draw(driver.options(target, case), label=f"{driver.name} options")
 
 
