@@ -218,6 +218,21 @@ class RankZeroState(StepDecay):
             super().load_state_dict(state)
 
 
+class ShrinkRescales(StepDecay):
+    """Saves its world size and, resumed on fewer ranks, scales its step count up by the ratio (as if per rank)."""
+
+    def state_dict(self):
+        return {**super().state_dict(), "world": _world()}
+
+    def load_state_dict(self, state):
+        saved, now = int(state.get("world", 1)), _world()
+        super().load_state_dict({**state, "t": state["t"] * saved // now if now < saved else state["t"]})
+
+
+def _world() -> int:
+    return torch.distributed.get_world_size() if torch.distributed.is_initialized() else 1
+
+
 _built = itertools.count()
 
 
@@ -387,6 +402,7 @@ EXPECTED = {
     "GlobalCheckpoint": ("test_resume_fresh_process", "fail"),
     "LazyDecays": ("test_resume_canonical", "fail"),
     "RankZeroState": ("test_distributed_ranks", "fail"),
+    "ShrinkRescales": ("test_distributed_2_to_1", "fail"),
     "OffByOneClosedForm": ("test_consistency_closed_form", "fail"),
     "GlobalCounter": ("test_determinism", "nondeterministic"),
     "CountsGetLastLr": ("test_resume_canonical", "fail"),

@@ -4,7 +4,10 @@
 saves"). One process is rank 0, so every single-process check passes; on
 2 ranks, rank 1's DCP load restores nothing. Only `distributed.ranks` and
 `distributed.1_to_2` (a load on 2 ranks) go red; `2_to_1` loads in one
-process and passes. Correct schedulers pass every distributed check.
+process and passes. `ShrinkRescales` scales its step count up when it
+resumes on fewer ranks than it saved on: only `distributed.2_to_1` goes
+red (`distributed.world_size`, a result, records the hybrid).
+Correct schedulers pass every distributed check.
 """
 
 from __future__ import annotations
@@ -25,17 +28,32 @@ CASE = Case(OptimizerSetup("SGD", (0.1, 0.2), {"momentum": 0.9}), {}, Plan(9, (4
 
 @pytest.fixture(scope="session")
 def rank_zero_run(shared_dir):
-    return run_suite(shared_dir, "distributed", ["--target=selftests.bestiary:RankZeroState", "--lrc-timeout=0",
+    return run_suite(shared_dir, "distributed", ["--target=selftests.bestiary:RankZeroState",
+                                                 "--target=selftests.bestiary:ShrinkRescales", "--lrc-timeout=0",
                                                  "-k", "resume or serialization or distributed", *FILES])
 
 
+def _tests_of(run, name: str) -> dict:
+    return {t.split("[")[0]: s for t, (s, _) in run["tests"].items() if t.endswith(f"[{name}]")}
+
+
 def test_only_the_loads_on_two_ranks_go_red(rank_zero_run):
-    tests = {t.split("[")[0]: s for t, (s, _) in rank_zero_run["tests"].items()}
+    tests = _tests_of(rank_zero_run, "RankZeroState")
     red = sorted(t for t, s in tests.items() if s in ("failed", "error"))
     assert red == ["test_distributed_1_to_2", "test_distributed_ranks"], red
     assert tests["test_distributed_2_to_1"] == "passed" and tests["test_resume_canonical"] == "passed"
     message = rank_zero_run["tests"]["test_distributed_ranks[RankZeroState]"][1]
     assert "rank 1 of 2" in message and "first divergence at optimizer step" in message
+
+
+def test_only_the_resumes_on_fewer_ranks_go_red(rank_zero_run):
+    """`ShrinkRescales` scales its step count when a checkpoint of 2 ranks resumes in 1 process: only
+    `distributed.2_to_1` goes red (`distributed.world_size`, a result, records the hybrid)."""
+    tests = _tests_of(rank_zero_run, "ShrinkRescales")
+    red = sorted(t for t, s in tests.items() if s in ("failed", "error"))
+    assert red == ["test_distributed_2_to_1"], red
+    assert tests["test_distributed_ranks"] == "passed" and tests["test_distributed_1_to_2"] == "passed"
+    assert tests["test_resume_canonical"] == "passed" and tests["test_resume_fresh_process"] == "passed"
 
 
 def test_the_broken_scheduler_fails_on_one_case_directly():
