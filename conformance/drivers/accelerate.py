@@ -72,9 +72,10 @@ from hypothesis import strategies as st
 
 from conformance.checks.distributed import WORLD, group, unreachable
 from conformance.drivers.base import Driver
-from conformance.drivers.common import metric_at, objects, recording
+from conformance.drivers.common import objects, recording
 from conformance.harness.ddp import train as plain_loop
 from conformance.harness.errors import TargetError, calling
+from conformance.harness.live import metric_at
 from conformance.model.verdict import first_divergence
 from conformance.spec import DEFAULT_ADAPTER
 

@@ -7,7 +7,7 @@ import torch
 from conformance.harness.live import build_scheduler
 from conformance.harness.recorder import Recorder
 from conformance.model.case import Case
-from conformance.model.optimizer import Tiny, seeded
+from conformance.model.optimizer import model_and_optimizer
 from conformance.spec import TargetSpec
 
 
@@ -18,9 +18,7 @@ def batches(n: int) -> list:
 
 def objects(target: TargetSpec, case: Case):
     """A fresh model, its optimizer (the case's setup) and the target's scheduler."""
-    seeded()
-    model = Tiny(case.setup)
-    optimizer = case.setup.build(list(model.parameters()))
+    model, optimizer = model_and_optimizer(case.setup)
     return model, optimizer, build_scheduler(target, optimizer, case.config)
 
 
@@ -28,8 +26,3 @@ def recording(target: TargetSpec, optimizer, scheduler) -> Recorder:
     recorder = Recorder()
     recorder.attach(optimizer, lambda: target.adapter.last_lr(scheduler))
     return recorder
-
-
-def metric_at(target: TargetSpec, case: Case, sched_steps: int):
-    metrics = case.plan.metrics
-    return metrics[sched_steps % len(metrics)] if target.capabilities.metric_driven and metrics else None

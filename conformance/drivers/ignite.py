@@ -35,11 +35,11 @@ import torch
 from hypothesis import strategies as st
 
 from conformance.drivers.base import Driver
-from conformance.drivers.common import batches, metric_at, objects, recording
+from conformance.drivers.common import batches, objects, recording
 from conformance.harness.errors import calling
-from conformance.harness.live import build_scheduler
+from conformance.harness.live import build_scheduler, metric_at
 from conformance.harness.recorder import Recorder
-from conformance.model.optimizer import Tiny, seeded
+from conformance.model.optimizer import model_and_optimizer
 from conformance.spec import DEFAULT_ADAPTER
 
 DOCS = "https://pytorch.org/ignite/generated/ignite.handlers.checkpoint.Checkpoint.html"
@@ -84,9 +84,7 @@ def train(target, case, options, stop=None, save_to="", load_from="", mistake=""
     logging.getLogger("ignite").setLevel(logging.CRITICAL)  # an Engine logs the exceptions it re-raises
     ignite_plateau = options.get("plateau") == "ignite"
     if ignite_plateau:
-        seeded()
-        model = Tiny(case.setup)
-        optimizer, scheduler = case.setup.build(list(model.parameters())), None
+        (model, optimizer), scheduler = model_and_optimizer(case.setup), None
     else:
         model, optimizer, scheduler = objects(target, case)
     steps, epoch_length = case.plan.epochs, options["epoch_length"]

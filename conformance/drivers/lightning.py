@@ -41,8 +41,9 @@ import torch
 from hypothesis import strategies as st
 
 from conformance.drivers.base import Driver
-from conformance.drivers.common import metric_at, objects, recording
+from conformance.drivers.common import objects, recording
 from conformance.harness.errors import calling
+from conformance.harness.live import metric_at
 from conformance.harness.scratch import scratch_dir
 from conformance.spec import DEFAULT_ADAPTER
 

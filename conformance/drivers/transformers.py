@@ -55,10 +55,11 @@ import torch
 from hypothesis import strategies as st
 
 from conformance.drivers.base import Driver
-from conformance.drivers.common import metric_at, objects, recording, seeded
+from conformance.drivers.common import objects, recording
+from conformance.harness.live import metric_at
 from conformance.harness.recorder import Recorder
 from conformance.harness.scratch import scratch_dir
-from conformance.model.optimizer import Tiny
+from conformance.model.optimizer import Tiny, model_and_optimizer
 from conformance.spec import DEFAULT_ADAPTER
 
 DOCS = "https://huggingface.co/docs/transformers/trainer#checkpoints"
@@ -202,9 +203,7 @@ def train(target, case, options, stop=None, save_to="", load_from="", mistake=""
     _fresh_accelerate_state()
     named = options.get("lr_scheduler_type")
     if named:
-        seeded()
-        tiny = Tiny(case.setup)
-        optimizer, scheduler = case.setup.build(list(tiny.parameters())), None
+        (tiny, optimizer), scheduler = model_and_optimizer(case.setup), None
     else:
         tiny, optimizer, scheduler = objects(target, case)
     metric_driven = named in METRIC_NAMES if named else isinstance(scheduler, _plateau_types())

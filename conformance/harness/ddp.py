@@ -25,10 +25,10 @@ from torch.distributed.checkpoint.stateful import Stateful
 
 from conformance.harness.dcp import OptimizerState, SchedulerState, dcp_errors, writer
 from conformance.harness.errors import calling
-from conformance.harness.live import build_scheduler
+from conformance.harness.live import build_scheduler, metric_at
 from conformance.harness.recorder import Recorder
 from conformance.model.case import Case
-from conformance.model.optimizer import Tiny, seeded
+from conformance.model.optimizer import model_and_optimizer
 from conformance.spec import TargetSpec
 
 
@@ -43,21 +43,14 @@ class ModelState(Stateful):
         set_model_state_dict(self.model, state_dict)
 
 
-def _metric(target: TargetSpec, case: Case, sched_steps: int):
-    metrics = case.plan.metrics
-    return metrics[sched_steps % len(metrics)] if target.capabilities.metric_driven and metrics else None
-
-
 def train(target: TargetSpec, case: Case, ks: list, stop: Optional[int] = None, save_to: str = "",
           load_from: str = "") -> list:
     """The records of optimizer steps [begin, stop) (begin: 0, or the loaded checkpoint's step).
 
     At step `stop` the run checkpoints to `save_to` through DCP and ends.
     """
-    seeded()
-    module = Tiny(case.setup)
+    module, optimizer = model_and_optimizer(case.setup)
     model = torch.nn.parallel.DistributedDataParallel(module) if dist.is_initialized() else module
-    optimizer = case.setup.build(list(module.parameters()))
     scheduler = build_scheduler(target, optimizer, case.config)
     position = {"step": 0, "sched_steps": 0}
     state = {"model": ModelState(model), "optimizer": OptimizerState(model, optimizer),
@@ -81,7 +74,7 @@ def train(target: TargetSpec, case: Case, ks: list, stop: Optional[int] = None, 
         optimizer.zero_grad(set_to_none=True)
         for _ in range(ks[n]):
             with calling("step"):
-                target.adapter.step(scheduler, _metric(target, case, sched_steps))
+                target.adapter.step(scheduler, metric_at(target, case, sched_steps))
             sched_steps += 1
     recorder.detach()
     return recorder.records

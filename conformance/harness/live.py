@@ -22,6 +22,12 @@ class LiveObjects:
     scaler: Optional[Any] = None
 
 
+def metric_at(target: TargetSpec, case: Case, sched_steps: int):
+    """The plan's metric for scheduler step `sched_steps` (cycling), or None for a target that takes none."""
+    metrics = case.plan.metrics
+    return metrics[sched_steps % len(metrics)] if target.capabilities.metric_driven and metrics else None
+
+
 def build_scheduler(target: TargetSpec, optimizer, config: Mapping[str, Any]):
     """A fresh scheduler from a private copy of `config`.
 

@@ -77,6 +77,13 @@ class Tiny(torch.nn.Module):
         return loss_of(list(self.parameters()), int(step))
 
 
+def model_and_optimizer(setup: OptimizerSetup) -> tuple:
+    """The seeded `Tiny` holding the setup's params, and the setup's optimizer over them: where trained runs start."""
+    seeded()
+    model = Tiny(setup)
+    return model, setup.build(list(model.parameters()))
+
+
 def momentum_of(group: dict):
     """The group's momentum, or betas[0], or None."""
     if "betas" in group:
