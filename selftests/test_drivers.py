@@ -61,14 +61,9 @@ def test_a_schedule_that_cannot_repeat_itself_is_nondeterministic_not_a_resume_f
 
 def test_the_findings_table_is_the_committed_run():
     """reports/framework-findings.md's table is generated from the committed run, never edited by hand."""
-    import json
-    from pathlib import Path
-
     from conformance.reports.driver_table import table
+    from selftests.docs import committed_report, generated_section
 
-    root = Path(__file__).resolve().parent.parent
-    doc = (root / "reports/framework-findings.md").read_text()
-    shown = doc.split("<!-- drivers-table: start -->\n")[1].split("<!-- drivers-table: end -->")[0]
-    report = json.loads((root / "reports/examples/frameworks-main/report.json").read_text())
-    assert shown == table(report)
+    shown = generated_section("reports/framework-findings.md", "drivers-table")
+    assert shown == table(committed_report("frameworks-main"))
     assert "| StepLR |" in shown and "accelerate" in shown  # every built-in, every driver

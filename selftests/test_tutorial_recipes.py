@@ -96,16 +96,11 @@ def test_the_checks_apply_where_they_mean_something():
 
 def test_the_readme_table_is_the_committed_reports():
     """README's "Which resume recipe should I use?" table is generated, never edited by hand."""
-    import json
-    from pathlib import Path
-
     from conformance.reports.recipe_table import table
+    from selftests.docs import committed_report, generated_section
 
-    root = Path(__file__).resolve().parent.parent
-    readme = (root / "README.md").read_text()
-    shown = readme.split("<!-- recipes-table: start -->\n")[1].split("<!-- recipes-table: end -->")[0]
-    report = json.loads((root / "reports/examples/torch-2.13-main/report.json").read_text())
-    assert shown == table(report)
+    shown = generated_section("README.md", "recipes-table")
+    assert shown == table(committed_report("torch-2.13-main"))
     assert "| StepLR | safe |" in shown  # the canonical recipe is exact for every built-in
 
 
