@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterable, Mapping, Optional, Union
 
 import pytest
 
-from conformance.checks.runner import run_check
+from conformance.checks.runner import KnownFailureChanged, UncoveredFailure, UnexpectedPass, run_check
 from conformance.checks.table import Planned, missing_capability, planned
 from conformance.model.verdict import ConformanceFailure
 from conformance.spec import TargetSpec
@@ -124,15 +124,19 @@ def check_target(obj: Any, checks: Optional[Iterable[str]] = None, expected_fail
             results.append(Result(target.name, plan.id, "skip", skip))
             continue
         failure = match(known, plan.id)
+        covered = False
         try:
             Check(plan, failure)(target)
             status, message = "pass", ""
-        except ConformanceFailure as exc:
-            status, message = exc.verdict.status, str(exc)
+        except ConformanceFailure as exc:  # with a known failure: one it covers
+            status, message, covered = exc.verdict.status, str(exc), failure is not None
+        except (UncoveredFailure, KnownFailureChanged, UnexpectedPass) as exc:
+            status, message = "fail", str(exc)
         except Exception as exc:  # noqa: BLE001 - e.g. Hypothesis finding no valid case: reported, not raised
             status, message = "error", f"{type(exc).__name__}: {exc}"
-        if failure is not None:
-            status, message = ("xpass", f"expected to fail: {failure.xfail_reason}") if status == "pass" \
-                else ("xfail", failure.xfail_reason)
+        if covered:
+            status, message = "xfail", failure.xfail_reason
+        elif failure is not None and status == "pass":
+            status, message = "xpass", f"expected to fail: {failure.xfail_reason}"
         results.append(Result(target.name, plan.id, status, message))
     return results

@@ -68,7 +68,7 @@ def pytest_configure(config):
 
 def _target_of(item) -> Any:
     params = getattr(getattr(item, "callspec", None), "params", {})
-    return params.get("target", params.get("broken_target"))
+    return params.get("target", params.get("broken_target", params.get("framework_failure")))
 
 
 def _check_of(item) -> Optional[str]:

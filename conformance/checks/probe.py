@@ -13,6 +13,7 @@ from typing import Any, Optional
 
 from hypothesis import find, settings
 
+from conformance.harness.errors import TargetError
 from conformance.harness.live import fresh
 from conformance.model.case import Case
 from conformance.strategies.cases import cases
@@ -23,6 +24,14 @@ class Probe:
     case: Optional[Case]  # the simplest case; None when the config strategy is broken
     scheduler: Any  # built from it; None when it can't be built
     missing_state: Optional[str]  # why a checkpoint can't hold it ("it has no state_dict()"), or None
+    problem: Optional[str] = None  # why there is no scheduler: the error, kept for the skip reasons
+
+    def unknown(self, target, what: str) -> Optional[str]:
+        """The skip reason of a check that needs to know `what` and has no scheduler to look at, or None."""
+        if self.scheduler is not None:
+            return None
+        return (f"{target.name} could not be built for the probe ({self.problem}), so whether {what} is "
+                "unknown; the other checks report the error")
 
 
 _PROBES: dict = {}
@@ -38,12 +47,14 @@ def probe(target) -> Probe:
 def _look(target) -> Probe:
     try:
         case = find(cases(target), lambda c: True, settings=settings(database=None, max_examples=20))
-    except Exception:  # noqa: BLE001 - a broken strategy is reported by the checks themselves
-        return Probe(None, None, None)
+    except Exception as exc:  # noqa: BLE001 - a broken strategy is reported by the checks themselves
+        return Probe(None, None, None, f"the config strategy failed: {type(exc).__name__}: {exc}")
     try:
         scheduler = fresh(target, case).scheduler
-    except Exception:  # noqa: BLE001 - a target that can't even be built is reported by the checks
-        return Probe(case, None, None)
+    except Exception as exc:  # noqa: BLE001 - a target that can't even be built is reported by the checks
+        call, exc = (f"{exc.phase}()", exc.exc) if isinstance(exc, TargetError) else ("building it", exc)
+        return Probe(case, None, None, f"{call} raised {type(exc).__name__}: {exc} for the probe's simplest "
+                                       f"case, config {case.config!r}")
     return Probe(case, scheduler, _missing_state(target, case, scheduler))
 
 

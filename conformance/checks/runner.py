@@ -27,25 +27,38 @@ Observer = Callable[[Verdict], None]
 
 
 class UncoveredFailure(AssertionError):
-    """A bad verdict outside a known failure's scope: a real failure, never an xfail."""
+    """A bad verdict outside a known failure's scope or kind: a real failure, never an xfail."""
+
+
+class KnownFailureChanged(AssertionError):
+    """A known failure's registered example fails, but not with its registered signature."""
+
+
+class UnexpectedPass(AssertionError):
+    """A known failure's registered example passes on a version the record lists: fixed upstream?"""
 
 
 def expect(verdict: Verdict, observe: Optional[Observer] = None, known: Optional[KnownFailure] = None) -> Verdict:
-    """Hand `verdict` to `observe`, and raise `ConformanceFailure` unless it passed.
+    """Hand `verdict` to `observe`, and raise unless it passed or `known` covers it.
 
-    A bad verdict that `known` does not cover (it is registered for another
-    medium, or other driver options) raises `UncoveredFailure` instead, so it
-    cannot pass as the xfail.
+    A bad verdict raises `ConformanceFailure`; one that `known` names but does
+    not cover (another medium, other driver options, another kind of failure)
+    raises `UncoveredFailure`, so it cannot pass as the xfail. One that `known`
+    covers is returned: the caller counts it toward the xfail.
     """
     if observe is not None:
         observe(verdict)
     if currently_in_test_context():
         event(f"verdict: {verdict.status}")
-    if not verdict.ok:
-        outside = known.outside(verdict) if known is not None else ""
-        if outside:
-            raise UncoveredFailure(f"not the registered known failure ({outside}):\n" + verdict.explain())
+    if verdict.ok:
+        return verdict
+    if known is None:
         raise ConformanceFailure(verdict)
+    outside = [record.outside(verdict) for record in known.records]
+    if all(outside):
+        why = "; ".join(outside)
+        raise UncoveredFailure(f"a failure that is not the registered known failure ({why}); "
+                               f"registered: {known.xfail_reason}\n" + verdict.explain())
     return verdict
 
 
@@ -68,11 +81,14 @@ def database_key(target: TargetSpec, plan: Planned) -> str:
 def judged(plan: Planned, target: TargetSpec, verdict: Verdict) -> Verdict:
     """The verdict as it counts: a recipe the target offers but doesn't declare is a result.
 
-    Its failure (a divergence, or a raise) passes the check, and is kept as
-    the target's result in the recipe-safety table, not held against it.
+    Its failure (a divergence, or the target raising) passes the check, and is
+    kept as the target's result in the recipe-safety table, not held against
+    it. A timeout or an error of the suite's machinery stays an error.
     """
     if verdict.ok or verdict.status not in (FAIL, ERROR):
         return verdict
+    if verdict.status == ERROR and (verdict.details.get("timeout") or not verdict.details.get("raised")):
+        return verdict  # a timeout, or the suite's own machinery: an error is an error
     if not (plan.check.always_result or result_only(plan.check, target)):
         return verdict
     result = verdict.result
@@ -85,8 +101,13 @@ def judged(plan: Planned, target: TargetSpec, verdict: Verdict) -> Verdict:
 
 
 def hypothesis_test(plan: Planned, target: TargetSpec, key: str, known: Optional[KnownFailure] = None,
-                    observe: Optional[Observer] = None) -> Callable[[], None]:
-    """A zero-argument callable that runs `plan` on `target` and raises on a bad verdict."""
+                    observe: Optional[Observer] = None, covered: Optional[list] = None) -> Callable[[], None]:
+    """A zero-argument callable that runs `plan` on `target` and raises on a bad verdict.
+
+    Bad verdicts that `known` covers don't stop the search (they are appended
+    to `covered`), so every example still runs and one that fails otherwise
+    is found and raised.
+    """
     check = plan.check
     if check.search:
         def search() -> None:
@@ -107,7 +128,8 @@ def hypothesis_test(plan: Planned, target: TargetSpec, key: str, known: Optional
             refused.append(str(exc))
             event("case refused by the target")
             reject()  # the target cannot run this case uninterrupted: no evidence either way
-        expect(verdict, observe, known)
+        if not expect(verdict, observe, known).ok and covered is not None:
+            covered.append(verdict)
 
     test = keyed(examples_of, key)
 
@@ -129,8 +151,8 @@ def hypothesis_test(plan: Planned, target: TargetSpec, key: str, known: Optional
 
 
 def replay(plan: Planned, target: TargetSpec, known: Optional[KnownFailure],
-           observe: Optional[Observer] = None) -> Optional[Verdict]:
-    """The verdict on a known failure's own registered example, or None when it has none."""
+           observe: Optional[Observer] = None, run: Optional[Callable] = None) -> Optional[Verdict]:
+    """The verdict on a known failure's own registered example (by `run`, else the check's), or None."""
     if known is None or known.example is None or plan.check.search:
         return None
     drawn = known.example
@@ -139,33 +161,56 @@ def replay(plan: Planned, target: TargetSpec, known: Optional[KnownFailure],
             return None  # the check draws more than a case, and the record holds a case only
         drawn = plan.check.from_case(drawn)
     try:
-        verdict = plan.check.run(target, drawn, plan.id)
+        verdict = (run or plan.check.run)(target, drawn, plan.id)
     except Rejected as exc:
         verdict = Verdict(target.name, plan.id, ERROR, message=f"the registered example cannot run "
                           f"uninterrupted: {exc}\n  what to fix: update the example of this known failure")
-    verdict.message = (f"the registered example of this known failure, replayed: {known.reason}\n"
-                       + verdict.message).rstrip()
+    # After the check's own message, whose first line is part of the failure's signature.
+    verdict.message = (verdict.message + f"\n  note: the registered example of this known failure, replayed: "
+                       f"{known.reason}" + (f" ({known.link})" if known.link else "")).lstrip("\n")
     if observe is not None:
         observe(verdict)
     return verdict
 
 
+def replay_known(plan: Planned, target: TargetSpec, known: Optional[KnownFailure],
+                 observe: Optional[Observer] = None, run: Optional[Callable] = None) -> Optional[Verdict]:
+    """Replay each record's example: the first failing verdict, or None (no example, or all passed off-version).
+
+    Each must fail with its registered signature (else `KnownFailureChanged`),
+    and on a version the record lists it must fail at all (else `UnexpectedPass`).
+    """
+    failing = []
+    for record in (known.records if known is not None else ()):
+        replayed = replay(plan, target, record, observe, run)
+        if replayed is None:
+            continue
+        if not replayed.ok:
+            changed = record.changed(replayed)
+            if changed:
+                raise KnownFailureChanged(f"known failure changed: {changed}\n" + replayed.explain())
+            failing.append(replayed)
+        elif record.strict():
+            raise UnexpectedPass(f"stale known failure: fixed upstream? The registered example of {target.name} "
+                                 f"{plan.id} passes on {record.versions}, which the record lists: "
+                                 f"{record.xfail_reason}\n" + replayed.explain())
+    return failing[0] if failing else None
+
+
 def run_check(plan: Planned, target: TargetSpec, known: Optional[KnownFailure] = None,
               observe: Optional[Observer] = None) -> None:
-    """Run `plan` on `target`; raise `ConformanceFailure` on a bad verdict.
+    """Run `plan` on `target`; raise on a bad verdict.
 
-    A known failure's registered example is replayed first, and decides the
-    outcome: still failing, the test fails with that example (xfail), whatever
-    the generated examples do; passing, the generated examples decide (all
-    passing: xpass, upstream fixed it). The generated examples always run.
+    A known failure's registered example is replayed first (`replay_known`).
+    The generated examples always run: a failure the record covers counts
+    toward the xfail (`ConformanceFailure` with the replay, or the first
+    covered one), any other is red (`UncoveredFailure`). With nothing failing,
+    the test passes (xpass, off the record's versions).
     """
-    replayed = replay(plan, target, known, observe)
-    failed_replay = replayed is not None and not replayed.ok
-    try:
-        hypothesis_test(plan, target, database_key(target, plan), known, observe)()
-    except ConformanceFailure:
-        if failed_replay:
-            raise ConformanceFailure(replayed) from None
-        raise
-    if failed_replay:
-        raise ConformanceFailure(replayed)
+    failing = replay_known(plan, target, known, observe)
+    covered: list[Verdict] = []
+    hypothesis_test(plan, target, database_key(target, plan), known, observe, covered)()
+    if failing is not None:
+        raise ConformanceFailure(failing)
+    if covered:
+        raise ConformanceFailure(covered[0])

@@ -130,7 +130,7 @@ def check_load_twice(target: TargetSpec, case: Case, check: str = "serialization
                 message=f"loading the same checkpoint dict a second time raised {type(exc.exc).__name__}: "
                 f"{exc.exc}\n  the first load_state_dict changed the dict (see serialization.no_mutation)"
                 f"\n  the target's traceback:\n{exc.trace}",
-                details={"phase": exc.phase},
+                details={"phase": exc.phase, "raised": type(exc.exc).__name__},
             )
         return compare(target, case, check, first, second,
                        "resuming a second time from the same checkpoint dict, held in memory, "

@@ -124,13 +124,15 @@ def _recipe_pitfall(name: str) -> Check:
 
 
 def _steps_to_an_epoch(target) -> Optional[str]:
-    scheduler = probe(target).scheduler
-    step = getattr(scheduler, "step", None)
+    looked = probe(target)
+    if looked.scheduler is None:
+        return looked.unknown(target, "its step() takes an epoch argument")
+    step = getattr(looked.scheduler, "step", None)
     try:
         takes_epoch = step is not None and "epoch" in inspect.signature(step).parameters
     except (TypeError, ValueError):
         takes_epoch = False
-    if scheduler is None or not takes_epoch:
+    if not takes_epoch:
         return f"{target.name}'s step() takes no epoch argument"
     if target.capabilities.metric_driven or target.adapter.step is not DEFAULT_ADAPTER.step:
         return f"{target.name} is not stepped with a plain step(): no step(epoch) form to try"
@@ -143,7 +145,10 @@ def _takes_last_epoch(target) -> Optional[str]:
 
 
 def _has_closed_form(target) -> Optional[str]:
-    if hasattr(probe(target).scheduler, "_get_closed_form_lr"):
+    looked = probe(target)
+    if looked.scheduler is None:
+        return looked.unknown(target, "it has a closed form (_get_closed_form_lr)")
+    if hasattr(looked.scheduler, "_get_closed_form_lr"):
         return _steps_to_an_epoch(target)
     return f"{target.name} has no closed form (_get_closed_form_lr)"
 
@@ -264,7 +269,9 @@ def missing_capability(check: Check, target) -> Optional[str]:
 
     Skipped: a check that needs what the target neither declares nor offers,
     and a check that resumes through state the target cannot give (no
-    state_dict): `serialization.weights_only` is then the one red check.
+    state_dict): `serialization.weights_only` is then the one red check. A
+    check that needs a look at a built scheduler, when the probe could not
+    build one, says so with the probe's error (`Probe.problem`).
     """
     if check.applies is not None:
         why = check.applies(target)

@@ -35,7 +35,7 @@ def error_verdict(target: TargetSpec, check: str, case: Case, exc: TargetError) 
         message += f"\n  what to fix: {hint}"
     message += "".join(f"\n  note: {note}" for note in exc.notes)
     message += "\n  the target's traceback:\n" + exc.trace
-    return Verdict(target.name, check, ERROR, case, message=message, details={"phase": exc.phase})
+    return Verdict(target.name, check, ERROR, case, message=message, details={"phase": exc.phase, "raised": type(exc.exc).__name__})
 
 
 TIMED_OUT: dict = {}  # target name -> the first timeout's message (its later examples fail fast)
@@ -49,7 +49,7 @@ def timeout_verdict(target: TargetSpec, check: str, case: Case, phase: str, mess
             "raise the limit with --lrc-timeout SECONDS if it is only slow"
         )
         TIMED_OUT[target.name] = message
-    return Verdict(target.name, check, ERROR, case, message=message, details={"phase": phase, "timeout": True})
+    return Verdict(target.name, check, ERROR, case, message=message, details={"phase": phase, "raised": "timeout", "timeout": True})
 
 
 def guarded(target: TargetSpec, check: str, case: Case, body: Callable[[], Verdict]) -> Verdict:
@@ -77,7 +77,7 @@ def guarded(target: TargetSpec, check: str, case: Case, body: Callable[[], Verdi
         return Verdict(
             target.name, check, FAIL, case,
             message=f"checkpoint round trip failed: {exc}" + "".join(f"\n  note: {n}" for n in exc.notes),
-            details={"phase": "checkpoint"},
+            details={"phase": "checkpoint", "raised": type(exc.exc).__name__},
         )
 
 

@@ -98,6 +98,53 @@ class Verdict:
         return "\n".join(lines)
 
 
+@dataclass(frozen=True)
+class Signature:
+    """How a bad verdict failed, as data: what a known failure registers and its replay must show again.
+
+    `kind` is what every failure of one mechanism shares: the status, the phase
+    and exception type of a raise, the field of a divergence. The other fields
+    pin one example: the divergent step, group and values, or the first line
+    of the message of a failure that neither raised nor diverged.
+    """
+
+    status: str
+    phase: str = ""
+    raised: str = ""
+    field: str = ""
+    step: Optional[int] = None
+    group: Optional[int] = None
+    expected: Any = None
+    actual: Any = None
+    detail: str = ""
+
+    @classmethod
+    def of(cls, verdict: "Verdict") -> "Signature":
+        details = verdict.details or {}
+        div = verdict.divergence
+        common = dict(status=verdict.status, phase=str(details.get("phase", "")), raised=str(details.get("raised", "")))
+        if div is not None:
+            return cls(**common, field=div.field, step=div.step, group=div.group, expected=div.expected,
+                       actual=div.actual)
+        return cls(**common, detail=(verdict.message or "").split("\n", 1)[0])
+
+    @property
+    def kind(self) -> tuple:
+        return (self.status, self.phase, self.raised, self.field)
+
+    def same_as(self, other: "Signature") -> bool:
+        """Exactly this failure again: the same kind, step, group, values and detail."""
+        return all(same(getattr(self, f), getattr(other, f)) for f in self.__dataclass_fields__)
+
+    def describe(self) -> str:
+        if self.field:
+            where = f"step {self.step}" + (f", group {self.group}" if self.group is not None else "")
+            return f"{self.status}: {self.field!r} at {where}: expected {self.expected!r}, got {self.actual!r}"
+        if self.raised:
+            return f"{self.status}: {self.raised} in {self.phase or 'the run'}"
+        return f"{self.status}: {self.detail}" if self.detail else self.status
+
+
 class ConformanceFailure(AssertionError):
     """A check's verdict was not `pass`; the message explains it in full."""
 

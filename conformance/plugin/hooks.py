@@ -21,6 +21,7 @@ from hypothesis import settings
 
 import conformance.tests
 from conformance.checks import budget  # noqa: F401 - registers the Hypothesis profiles
+from conformance.checks.frameworks import framework_failures
 from conformance.checks.table import Planned, missing_capability, planned
 from conformance.corpus.resume import CHECK as CORPUS_CHECK
 from conformance.drivers import BY_NAME as DRIVERS_BY_NAME, NAMES as DRIVER_NAMES
@@ -139,6 +140,11 @@ def pytest_generate_tests(metafunc):
     elif "target" in metafunc.fixturenames and not _parametrized_by_user(metafunc, "target"):
         targets = metafunc.config.stash[TARGETS]
         metafunc.parametrize("target", targets, ids=[t.name for t in targets])
+    if "framework_failure" in metafunc.fixturenames:  # conformance/tests/test_frameworks.py: once per run
+        found = framework_failures(metafunc.config.stash[DRIVERS])
+        metafunc.parametrize("framework_failure", [
+            pytest.param(f, marks=pytest.mark.xfail(reason=f.record.xfail_reason, raises=ConformanceFailure,
+                                                    strict=False)) for f in found], ids=[f.id for f in found])
     if "any_target" in metafunc.fixturenames:  # conformance/tests/test_targets.py: one load check each
         every = metafunc.config.stash[TARGETS] + metafunc.config.stash[BROKEN]
         metafunc.parametrize("any_target", every, ids=[t.name for t in every])
@@ -153,6 +159,8 @@ def check_of(item) -> str | None:
     params = _params(item)
     if _is_check(item):
         return params["plan"].id
+    if "framework_failure" in params:
+        return params["framework_failure"].record.check
     check = params.get("check")
     return getattr(check, "id", None) if check is not None else None
 
@@ -239,7 +247,7 @@ def pytest_runtest_makereport(item, call):
     report = yield
     seen = item.stash.get(OUTCOME, None)
     if call.when == "call" and seen is not None:
-        target = _params(item).get("target")
+        target = _params(item).get("target", _params(item).get("framework_failure"))
         record = {
             "target": getattr(target, "name", None),
             "check": check_of(item),

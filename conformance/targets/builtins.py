@@ -15,6 +15,7 @@ from torch.optim.swa_utils import SWALR
 
 from conformance.spec import Capabilities, OptimizerNeeds, TargetSpec
 from conformance.strategies import schedulers as S
+from conformance.targets.known import grouped
 from conformance.targets.known_failures import KNOWN_FAILURES
 from conformance.targets.pinned import PINNED
 
@@ -187,7 +188,7 @@ BUILTINS[:] = [
     replace(
         t,
         hyperparameters=HYPERPARAMETERS.get(t.name, ()),
-        known_failures={k.check: k for k in KNOWN_FAILURES if k.target == t.name},
+        known_failures=grouped(k for k in KNOWN_FAILURES if k.target == t.name),
         pinned=tuple(PINNED.get(t.name, ())),
     )
     for t in BUILTINS

@@ -1,19 +1,29 @@
 """Known failures of the frameworks themselves: a driver resuming any scheduler wrongly in some setup.
 
-Each is scoped to the driver options that reach it (`KnownFailure.options`).
-A driver check whose failing example falls in that scope says so in its
-message (a note naming the framework's failure and its link), for every
-target, a user's included. The built-ins it was found on register it as their
-known failure of the driver, each with its own replayable example
-(`known_failures.py`).
+Each is scoped to the driver options that reach it (`KnownFailure.options`)
+and is the framework's, not a target's: for every target (a user's
+included) a failure inside that scope and of its kind counts as the
+framework's, and the target is judged on the examples outside it
+(`checks/frameworks.py`). A failure of another kind inside the scope stays
+red. Each record is reported once, as the framework's xfail, by replaying its
+example on the correct built-in it names (`target`):
+`conformance/tests/test_frameworks.py`.
 """
 
 from __future__ import annotations
 
+from conformance.model.case import Case, Plan
+from conformance.model.optimizer import OptimizerSetup
+from conformance.model.trajectory import FIELDS
+from conformance.model.verdict import FAIL, Signature
 from conformance.targets.known import KnownFailure
 
+# One optimizer step per epoch, a checkpoint at the end of epoch 1, an interval "step" scheduler stepped every 2nd step.
+EVERY_2ND = {"interval": "step", "frequency": 2, "accumulate_grad_batches": 1, "save": "epoch_end",
+             "batches_per_epoch": 1, "stop": 1}
+
 LIGHTNING_EPOCH_END = KnownFailure(
-    "", "driver.lightning",
+    "ExponentialLR", "driver.lightning",  # the target is the correct scheduler its example runs
     "Lightning resumed from a checkpoint written at a train epoch's end (ModelCheckpoint with "
     "save_on_train_epoch_end) under max_steps: the fit loop is always 'restarting' when max_steps is set, and "
     "the resumed run trains the next epoch's first batch as an extra last batch of the finished epoch. An "
@@ -24,6 +34,9 @@ LIGHTNING_EPOCH_END = KnownFailure(
     link="https://github.com/Lightning-AI/pytorch-lightning/issues/20495",
     versions="pytorch-lightning 2.6.6, torch 2.13.0",
     options={"save": "epoch_end"},
+    example=(Case(OptimizerSetup("ASGD", (1.0,)), {"gamma": 0.9375}, Plan(3, (1,))), EVERY_2ND),
+    signature=Signature(FAIL, field="lr", step=2, group=0, expected=1.0, actual=0.9375),
+    fields=FIELDS,  # the whole schedule moves: any of lr, momentum and the reported lr can diverge first
 )
 
 BY_CHECK = {"driver.lightning": [LIGHTNING_EPOCH_END]}

@@ -23,26 +23,54 @@ from __future__ import annotations
 
 import json
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional, Union
+from typing import Any, Callable, Iterable, Mapping, Optional, Union
 
+import torch
+
+from conformance.model.verdict import Signature
 
 
 @dataclass(frozen=True)
 class KnownFailure:
+    """One registered failure: where it applies (scope) and how it fails (signature).
+
+    Scope: the check, and optionally the medium, the driver options and a
+    predicate on the drawn case (`when`, as PyTorch's `DecorateInfo(active_if=)`).
+    Signature: how the replayed `example` fails, as data (`Signature`). A bad
+    verdict is this failure only inside the scope and of the signature's kind;
+    the replay must fail with the signature exactly. A record without an
+    example or signature (a user's plain reason) covers its whole check.
+    """
+
     target: str
     check: str
     reason: str
     link: str = ""
-    versions: str = ""
-    observed: str = ""  # what the example showed when it was registered
+    versions: str = ""  # "2.13.0, 2.15.0" (torch), or "pytorch-lightning 2.6.6, torch 2.13.0"
     example: Any = None  # the failing example as data: exactly what the check draws
+    signature: Optional[Signature] = None  # how `example` fails (`Signature.of` its replayed verdict)
     medium: str = ""  # only failures through this checkpoint medium are this one ("": any)
     options: Any = None  # only failures of a driver example that drew these option values are this one
+    when: Optional[Callable[[Any], bool]] = None  # only failures of drawn cases where when(case) holds
+    when_doc: str = ""  # what `when` requires, for messages
+    fields: tuple = ()  # the divergent fields of its kind (default: the signature's own)
+    relation: str = ""  # the link is "same bug" or a "related" report
+    also: tuple = ()  # other known failures of the same target x check, each with its own scope and signature
+
+    @property
+    def records(self) -> tuple:
+        """This record and the others registered on the same check (`also`)."""
+        return (self, *self.also)
 
     def outside(self, verdict) -> str:
-        """Why the bad `verdict` is not this known failure (another medium, other driver options), or ""."""
+        """Why the bad `verdict` is not this known failure (out of scope, another kind of failure), or ""."""
+        return self.out_of_scope(verdict) or self.other_kind(verdict)
+
+    def out_of_scope(self, verdict) -> str:
+        """Why `verdict`'s example lies outside this failure's scope (medium, driver options, `when`), or ""."""
         case = verdict.case
         if self.medium and case is not None and case.plan.medium != self.medium:
             return f"it covers the {self.medium} medium only, this example went through {case.plan.medium}"
@@ -50,12 +78,66 @@ class KnownFailure:
         if self.options and any(drawn.get(k, "") != v for k, v in self.options.items()):
             scope = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
             return f"it covers the driver options {scope} only, this example drew {drawn}"
+        if self.when is not None and case is not None and not self.when(case):
+            return f"it covers cases with {self.when_doc or 'its predicate'} only"
         return ""
 
+    def other_kind(self, verdict) -> str:
+        """Why the bad `verdict` fails another way than the signature (status, phase, exception, field), or ""."""
+        if self.signature is None:
+            return ""
+        seen = Signature.of(verdict)
+        fields = self.fields or (self.signature.field,)
+        if seen.kind[:3] == self.signature.kind[:3] and seen.field in fields:
+            return ""
+        return f"another kind of failure: registered {self.signature.describe()}, now {seen.describe()}"
+
+    def changed(self, replayed) -> str:
+        """Why the replayed example's bad verdict is not the registered signature, or ""."""
+        if self.signature is None:
+            return ""
+        seen = Signature.of(replayed)
+        return "" if seen.same_as(self.signature) else f"registered {self.signature.describe()}, now {seen.describe()}"
+
+    def strict(self) -> bool:
+        """True when every package `versions` names runs at a listed version: an unexpected pass is then red."""
+        return bool(self.versions) and in_versions(self.versions)
 
     @property
     def xfail_reason(self) -> str:
-        return self.reason + (f" ({self.link})" if self.link else "")
+        link = f" ({self.relation + ': ' if self.relation else ''}{self.link})" if self.link else ""
+        return self.reason + link + "".join(f"; and: {k.xfail_reason}" for k in self.also)
+
+
+def grouped(records) -> dict:
+    """{check: record} from records of one target; several on one check become one with `also`."""
+    out: dict = {}
+    for record in records:
+        first = out.get(record.check)
+        out[record.check] = record if first is None else replace(first, also=first.also + (record,))
+    return out
+
+
+def installed(dist: str) -> str:
+    """The running version of `dist` ("torch" without a local tag such as +cpu), or ""."""
+    if dist == "torch":
+        return torch.__version__.split("+")[0]
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return ""
+
+
+def in_versions(versions: str) -> bool:
+    """`versions` is "[dist ]version, ..." (no dist: torch); True when each named dist runs a listed version."""
+    listed: dict[str, set] = {}
+    for item in versions.split(","):
+        words = item.split()
+        if not words:
+            continue
+        dist, version = (words[0], words[-1]) if len(words) > 1 else ("torch", words[0])
+        listed.setdefault(dist, set()).add(version)
+    return all(installed(dist) in wanted for dist, wanted in listed.items())
 
 
 

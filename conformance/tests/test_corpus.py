@@ -16,6 +16,7 @@ import warnings
 
 import pytest
 
+from conformance.checks.runner import KnownFailureChanged, UncoveredFailure, UnexpectedPass
 from conformance.corpus import CorpusCheck, CorpusError, open_corpus
 from conformance.model.verdict import ConformanceFailure
 from conformance.plugin.hooks import XFAILS, outcome_of
@@ -83,6 +84,27 @@ def pytest_generate_tests(metafunc):
         metafunc.definition.add_marker(pytest.mark.parametrize(("target", "check"), _params(metafunc.config)))
 
 
+def _registered_entry(target, known, verdicts, bad) -> list:
+    """A corpus known failure covers its own entry ("folder:entry id") failing with its signature, nothing else.
+
+    Any other entry that fails, or the entry failing another way, is red; the
+    entry passing on a version the record lists is a stale record.
+    """
+    entry = known.example.partition(":")[2]
+    others = [v for v in bad if v.details.get("entry") != entry]
+    if others:
+        raise UncoveredFailure(f"a failure that is not the registered known failure (it covers entry {entry} only, "
+                               f"this is {others[0].details.get('entry')}); registered: {known.xfail_reason}\n"
+                               + others[0].explain())
+    mine = [v for v in bad if v.details.get("entry") == entry]
+    if mine and known.changed(mine[0]):
+        raise KnownFailureChanged(f"known failure changed: {known.changed(mine[0])}\n" + mine[0].explain())
+    if not mine and known.strict() and any(v.details.get("entry") == entry for v in verdicts):
+        raise UnexpectedPass(f"stale known failure: fixed upstream? Corpus entry {entry} of {target.name} resumes "
+                             f"exactly on {known.versions}, which the record lists: {known.xfail_reason}")
+    return mine
+
+
 def test_resume_corpus(target, check, request):
     """Every stored checkpoint of the target resumes under this torch into the stored trajectory."""
     if not isinstance(target, TargetSpec):
@@ -93,6 +115,9 @@ def test_resume_corpus(target, check, request):
     for verdict in verdicts:
         observe(verdict)
     bad = [v for v in verdicts if not v.ok]
+    known = known_failure(target, check.id, request.config.stash[XFAILS])
+    if known is not None and isinstance(known.example, str):
+        bad = _registered_entry(target, known, verdicts, bad)
     if bad:
         first = bad[0]
         if len(bad) > 1:

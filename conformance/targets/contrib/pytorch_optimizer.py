@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 from conformance.model.case import Case, Plan
 from conformance.model.optimizer import OptimizerSetup
+from conformance.model.verdict import ERROR, FAIL, Signature
 from conformance.spec import Capabilities, TargetSpec
-from conformance.targets.contrib import library_version, unavailable
+from conformance.targets.contrib import library, library_version
 from conformance.targets.known import KnownFailure
 
 lrs = st.sampled_from([1e-3, 0.1]) | st.floats(1e-4, 1.0)
@@ -103,22 +104,32 @@ EXAMPLES = {
 }
 
 
-def _known(name: str, check: str, reason: str, config: dict, epochs: int = 2) -> KnownFailure:
-    example = Case(OptimizerSetup("ASGD", (1.0,)), config, Plan(epochs, (1,)))
-    return KnownFailure(f"pytorch_optimizer.{name}", check, reason, versions=VERSION, example=example)
+def _known(name: str, check: str, reason: str, config: dict, signature: Signature) -> KnownFailure:
+    example = Case(OptimizerSetup("ASGD", (1.0,)), config, Plan(2, (1,)))
+    return KnownFailure(f"pytorch_optimizer.{name}", check, reason, versions=VERSION, example=example,
+                        signature=signature)
+
+
+def _no_state(name: str) -> Signature:
+    return Signature(ERROR, phase="state_dict", raised="AttributeError",
+                     detail=f"pytorch_optimizer.{name} raised in state_dict(): AttributeError: '{name}' object has "
+                     "no attribute 'state_dict'")
 
 
 # One root cause, one red check: serialization.weights_only. The checks that need a state the
 # warmup schedulers don't have are skipped; the numpy lrs go through the trusted medium elsewhere.
 ROOT_CHECK = "serialization.weights_only"
 KNOWN_FAILURES: dict[str, dict[str, KnownFailure]] = {
-    **{name: {ROOT_CHECK: _known(name, ROOT_CHECK, NO_STATE, EXAMPLES[name])}
+    **{name: {ROOT_CHECK: _known(name, ROOT_CHECK, NO_STATE, EXAMPLES[name], _no_state(name))}
        for name in ("LinearScheduler", "CosineScheduler", "PolyScheduler")},
-    "chebyshev": {ROOT_CHECK: _known("chebyshev", ROOT_CHECK, NUMPY_LR, EXAMPLES["chebyshev"])},
+    "chebyshev": {ROOT_CHECK: _known("chebyshev", ROOT_CHECK, NUMPY_LR, EXAMPLES["chebyshev"], Signature(
+        FAIL, detail="the state_dict at scheduler step 1 needs unsafe unpickling: UnpicklingError: Weights only load "
+        "failed. This file can still be loaded, to do so you have two options, \x1b[1mdo those steps only if you "
+        "trust the source of the checkpoint\x1b[0m. "))},
     "CosineAnnealingWarmupRestarts": {"recipe.last_epoch": _known(
         "CosineAnnealingWarmupRestarts", "recipe.last_epoch", LAST_EPOCH,
         {"first_cycle_steps": 2, "cycle_mult": 1.0, "max_lr": 1e-3, "min_lr": 0.0, "warmup_steps": 0,
-         "gamma": 1.0})},
+         "gamma": 1.0}, Signature(FAIL, field="lr", step=1, group=0, expected=0.0005, actual=0.0))},
 }
 
 # name -> (attribute, config strategy, takes last_epoch)
@@ -145,11 +156,8 @@ def _target(name, factory, configs, last_epoch) -> TargetSpec:
     )
 
 
-try:
-    import pytorch_optimizer
-except Exception as exc:  # noqa: BLE001 - not installed or broken: skip with the reason
-    TARGETS = unavailable("pytorch_optimizer", exc)
-else:
+pytorch_optimizer, TARGETS = library("pytorch_optimizer", "pytorch-optimizer")  # not installed: a skip
+if pytorch_optimizer is not None:
     TARGETS = [
         _target(name, getattr(pytorch_optimizer, attr), configs, last_epoch)
         for name, (attr, configs, last_epoch) in SPECS.items()

@@ -17,10 +17,12 @@ from hypothesis import strategies as st
 from conformance.adapters import Wrapped, wrapped
 from conformance.model.case import Case, Plan
 from conformance.model.optimizer import OptimizerSetup
+from conformance.model.trajectory import Value
+from conformance.model.verdict import FAIL, Signature
 from conformance.spec import Capabilities, TargetSpec
 from conformance.strategies import schedulers as S
 from conformance.targets.builtins import BY_NAME, CLASSES as S_CLASSES
-from conformance.targets.contrib import library_version, unavailable
+from conformance.targets.contrib import library, library_version
 from conformance.targets.known import KnownFailure
 
 
@@ -64,10 +66,33 @@ TENSOR_LR = Case(OptimizerSetup("ASGD", (1.0,), tensor_lr=True), {"warmup_period
                  Plan(4, (1,)))
 
 
+def _lr(step: int, expected: float, actual: float) -> Signature:
+    return Signature(FAIL, field="lr", step=step, group=0, expected=Value(expected, "torch.float32", "cpu"),
+                     actual=Value(actual, "torch.float32", "cpu"))
+
+
+def _mutated(became: tuple) -> Signature:
+    return Signature(FAIL, detail="the dict given to load_state_dict (checkpoint at scheduler step 1) changed while "
+                     "the resumed run went on: the scheduler keeps its objects and changes them: state['wrapper']"
+                     f"['lrs'][0]: tensor values {became[0]} became {became[1]}")
+
+
+# How the tensor-lr example fails, per warmup class: (delayed, no_mutation, load_twice).
+ALIASED_SIGNATURES = {
+    "LinearWarmup": (_lr(2, 0.04800000414252281, 0.028800003230571747),
+                     _mutated((0.08000000566244125, 0.03840000554919243)),
+                     _lr(1, 0.08000000566244125, 0.03840000554919243)),
+    "ExponentialWarmup": (_lr(2, 0.02696339413523674, 0.012165569700300694),
+                          _mutated((0.059760838747024536, 0.009385701268911362)),
+                          _lr(1, 0.059760838747024536, 0.009385701268911362)),
+}
+
+
 def _aliased(name: str) -> dict:
+    checks = ("serialization.delayed", "serialization.no_mutation", "serialization.load_twice")
     return {check: KnownFailure(f"pytorch_warmup.{name}", check, ALIASED, versions="pytorch-warmup 0.2.0",
-                                example=TENSOR_LR)
-            for check in ("serialization.delayed", "serialization.no_mutation", "serialization.load_twice")}
+                                example=TENSOR_LR, signature=signature)
+            for check, signature in zip(checks, ALIASED_SIGNATURES[name])}
 
 
 def _multistep_dcp(name) -> KnownFailure:
@@ -76,11 +101,12 @@ def _multistep_dcp(name) -> KnownFailure:
         "The inner MultiStepLR's milestones come back from DCP with string twins of its int keys, so the second "
         "dcp.save after a DCP resume raises 'duplicated flatten key' (torch's MultiStepLR, registered for the "
         "built-ins)", link="https://github.com/pytorch/pytorch/issues/153842", versions="pytorch-warmup 0.2.0, torch 2.13.0",
-        observed="warmup_period 1, inner MultiStepLR(milestones=[2]), interrupted at 1 and 2 through dcp: ValueError: "
-        "duplicated flatten key lr_scheduler.scheduler.milestones.2",
         example=Case(OptimizerSetup("ASGD", (1.0,)), {"warmup_period": 1, "scheduler": ("MultiStepLR", {
             "milestones": [2], "gamma": 1.0})}, Plan(3, (1, 2), medium="dcp")),
-        medium="dcp")
+        signature=Signature(FAIL, phase="checkpoint", raised="RuntimeError", detail="checkpoint round trip failed: "
+                            "torch.distributed.checkpoint.save: RuntimeError: CheckpointException (ValueError: "
+                            "duplicated flatten key lr_scheduler.scheduler.milestones.2)"),
+        medium="dcp", relation="same bug")
 
 
 KNOWN_FAILURES: dict[str, dict] = {name: {**_aliased(name), "resume.multi": _multistep_dcp(name)}
@@ -102,9 +128,6 @@ def _target(name, cls) -> TargetSpec:
     )
 
 
-try:
-    import pytorch_warmup
-except Exception as exc:  # noqa: BLE001 - not installed or broken: skip with the reason
-    TARGETS = unavailable("pytorch_warmup", exc)
-else:
+pytorch_warmup, TARGETS = library("pytorch_warmup", "pytorch-warmup")  # not installed: a skip
+if pytorch_warmup is not None:
     TARGETS = [_target(n, getattr(pytorch_warmup, n)) for n in ("LinearWarmup", "ExponentialWarmup")]

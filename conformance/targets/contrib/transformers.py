@@ -13,10 +13,11 @@ from hypothesis import strategies as st
 
 from conformance.model.case import Case, Plan
 from conformance.model.optimizer import OptimizerSetup
+from conformance.model.verdict import FAIL, Signature
 from conformance.spec import Capabilities, TargetSpec
 from conformance.targets.known import KnownFailure
 from conformance.strategies.schedulers import reduce_on_plateau
-from conformance.targets.contrib import library_version, unavailable
+from conformance.targets.contrib import library, library_version
 
 steps = st.integers(0, 60)
 total = st.integers(1, 220)
@@ -154,9 +155,10 @@ GREEDY_DCP = (
 def _greedy_dcp(check: str, at: tuple) -> KnownFailure:
     return KnownFailure(
         "transformers.greedy", check, GREEDY_DCP, versions="transformers 5.24.0, torch 2.13.0",
-        observed="ASGD tensor lrs=[0.5], metrics [1.0, 0.94, 0.883], through dcp: dcp.load raises Missing key "
-        "lr_scheduler._last_lr.0",
         example=Case(OptimizerSetup("ASGD", (0.5,), tensor_lr=True), GREEDY, Plan(3, at, (1.0, 0.94, 0.883), medium="dcp")),
+        signature=Signature(FAIL, phase="checkpoint", raised="RuntimeError", detail="checkpoint round trip failed: "
+                            "torch.distributed.checkpoint.load: RuntimeError: CheckpointException (RuntimeError: "
+                            "Missing key in checkpoint state_dict: lr_scheduler._last_lr.0.)"),
         medium="dcp")
 
 
@@ -178,14 +180,11 @@ def _target(name: str, factory) -> TargetSpec:
     )
 
 
-try:
-    from transformers.optimization import TYPE_TO_SCHEDULER_FUNCTION
-except Exception as exc:  # noqa: BLE001 - not installed or broken: skip with the reason
-    TARGETS = unavailable("transformers", exc)
-else:
+optimization, TARGETS = library("transformers.optimization", "transformers")  # not installed: a skip
+if optimization is not None:
     TARGETS = [
         _target(kind.value, factory)
-        for kind, factory in TYPE_TO_SCHEDULER_FUNCTION.items()
+        for kind, factory in optimization.TYPE_TO_SCHEDULER_FUNCTION.items()
         if kind.value in CONFIGS
     ]
-    MISSING = sorted(set(CONFIGS) - {k.value for k in TYPE_TO_SCHEDULER_FUNCTION})
+    MISSING = sorted(set(CONFIGS) - {k.value for k in optimization.TYPE_TO_SCHEDULER_FUNCTION})
