@@ -15,7 +15,7 @@ from conformance.reports import plots, problems
 from conformance.reports.model import show
 from conformance.reports.tables import (
     MARK, describe_result, divergence_line, environment_lines, failures, family_table,
-    headline, matrix, result_is_bad, target_list,
+    headline, matrix, rejected_lines, result_is_bad, target_list,
 )
 
 CSS = """
@@ -95,6 +95,7 @@ def render(report: dict, directory: str = "") -> str:
     parts.append("<ul id=\"environment\" class=\"env\">")
     parts += [f"<li>{_e(line.replace('`', ''))}</li>" for line in environment_lines(report)]
     parts.append(f"<li>targets: {_e(target_list(report))}</li>")
+    parts += [f"<li>{_e(line)}</li>" for line in rejected_lines(report)]
     for b in report.get("broken_targets", []):
         parts.append(f"<li class=\"bad\">target that did not load: {_e(b['name'])}: {_e(b['problem'])}</li>")
     parts.append("</ul>")

@@ -10,7 +10,7 @@ from typing import Iterable
 from conformance.reports import problems
 from conformance.reports.tables import (
     MARK, describe_result, divergence_line, environment_lines, failures, family_table, headline, matrix,
-    target_list,
+    rejected_lines, target_list,
 )
 
 
@@ -49,6 +49,7 @@ def markdown(report: dict, repro_prefix: str = "") -> str:
         if entry.get("inferred"):
             how = "; ".join(f"`{arg}` {text}" for arg, text in entry["inferred"].items())
             lines.append(f"- configs of {entry['name']} inferred from its signature: {how}")
+    lines += [f"- {line}" for line in rejected_lines(report)]
     for b in report.get("broken_targets", []):
         lines.append(f"- target that did not load: **{b['name']}**: {b['problem']}")
     lines.append("")

@@ -275,6 +275,8 @@ class Collector:
                 entry["check"] = rec["check"]
             entry["examples"] = rec.get("examples", 0)
             entry["statuses"] = rec.get("statuses", {})
+            if (rec.get("rejected") or {}).get("count"):
+                entry["rejected"] = rec["rejected"]
             results = model.jsonable(rec.get("results") or {})
             if results:
                 entry["results"] = results

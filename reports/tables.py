@@ -108,6 +108,26 @@ def target_list(report: dict, most: int = 8) -> str:
                      for t in listed) or "(none)"
 
 
+def rejected_lines(report: dict) -> list[str]:
+    """Per target: how many generated configs were rejected as outside its domain, and the first of each kind."""
+    inferred = {t.get("name") for t in report.get("targets", []) if isinstance(t, dict) and t.get("inferred")}
+    count: dict = {}
+    kinds: dict = {}
+    for r in report.get("records", []):
+        rejected = r.get("rejected") or {}
+        if rejected.get("count"):
+            count[r["target"]] = count.get(r["target"], 0) + rejected["count"]
+            for kind, where in (rejected.get("kinds") or {}).items():
+                kinds.setdefault(r["target"], {}).setdefault(kind, where)
+    lines = []
+    for target in sorted(count):
+        what = "inferred" if target in inferred else "generated"
+        first = "; ".join(f"{kind} {where}" for kind, where in kinds[target].items())
+        lines.append(f"{count[target]} {what} configs of {target} rejected (its uninterrupted run raised, so they "
+                     f"lie outside its domain and were not judged): {first}")
+    return lines
+
+
 def environment_lines(report: dict) -> list[str]:
     env, suite, hyp = report.get("environment", {}), report.get("suite", {}), report.get("hypothesis", {})
     sha = (suite.get("git_sha") or "?")[:12] + (" (dirty)" if suite.get("git_dirty") else "")

@@ -7,6 +7,8 @@ adapters of `conformance/adapters.py`. `CONTROLS` lists them all.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from hypothesis import strategies as st
 from torch.optim.lr_scheduler import LambdaLR
@@ -212,6 +214,69 @@ class MomentumCycle(StepDecay):
                 group["momentum"] = m
 
 
+class WarmupCosine:
+    """Linear warmup over `warmup` steps, then cosine to 0 at `total`: correct, with a narrow, unvalidated
+    domain (warmup >= total divides by zero in step(), as many real schedules do)."""
+
+    def __init__(self, optimizer, warmup=4, total=40):
+        self.optimizer, self.warmup, self.total, self.t = optimizer, warmup, total, 0
+        self.base_lrs = [g["lr"].clone() if isinstance(g["lr"], torch.Tensor) else g["lr"]
+                         for g in optimizer.param_groups]
+        self._apply()
+
+    def _factor(self):
+        if self.t < self.warmup:
+            return (self.t + 1) / self.warmup
+        progress = (self.t - self.warmup) / (self.total - self.warmup)
+        return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+    def _apply(self):
+        factor = self._factor()
+        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
+            group["lr"] = base * factor
+        self._last = [base * factor for base in self.base_lrs]
+
+    def step(self):
+        self.t += 1
+        self._apply()
+
+    def get_last_lr(self):
+        return list(self._last)
+
+    def state_dict(self):
+        return {"t": self.t, "warmup": self.warmup, "total": self.total, "base_lrs": list(self.base_lrs)}
+
+    def load_state_dict(self, state):
+        self.t, self.warmup, self.total = state["t"], state["warmup"], state["total"]
+        self.base_lrs = list(state["base_lrs"])
+        self._last = [base * self._factor() for base in self.base_lrs]
+
+
+class BetaCycle(StepDecay):
+    """Cycles momentum (or betas[0]) between `low` and `high`: correct; a `high` of 1 or more is outside the
+    domain of Adam-like optimizers, whose step then divides by zero (1 - beta1 ** t)."""
+
+    def __init__(self, optimizer, every=3, gamma=0.5, low=0.85, high=0.95, last_epoch=-1):
+        self.low, self.high = low, high
+        super().__init__(optimizer, every, gamma, last_epoch)
+
+    def _apply(self):
+        super()._apply()
+        m = self.low + (self.high - self.low) * (self.t % 3) / 2
+        for group in self.optimizer.param_groups:
+            if "betas" in group:
+                group["betas"] = (m, group["betas"][1])
+            elif "momentum" in group:
+                group["momentum"] = m
+
+    def state_dict(self):
+        return {**super().state_dict(), "low": self.low, "high": self.high}
+
+    def load_state_dict(self, state):
+        self.low, self.high = state["low"], state["high"]
+        super().load_state_dict(state)
+
+
 def _every_gamma(groups):
     return st.fixed_dictionaries({"every": st.integers(1, 20), "gamma": st.sampled_from([0.5, 0.9]) | st.floats(0.1, 1.0)})
 
@@ -238,6 +303,7 @@ MOMENTUM = TargetSpec(
     needs=lambda c: OptimizerNeeds(momentum=True), boundaries=_boundaries, source="selftests.controls",
 )
 # Plain classes and factories are loaded through --target (their capabilities are detected).
-PLAIN = ["StepDecay", "MetricHalving", "NoLastLrDecay", "SeededJitter", "halving_lambda"]
+PLAIN = ["StepDecay", "MetricHalving", "NoLastLrDecay", "SeededJitter", "halving_lambda", "WarmupCosine",
+         "BetaCycle"]
 SPECS = [COUNTED, HANDLER, WARMUP, MOMENTUM]
-CONTROLS = [StepDecay, MetricHalving, NoLastLrDecay, SeededJitter, halving_lambda, *SPECS]
+CONTROLS = [StepDecay, MetricHalving, NoLastLrDecay, SeededJitter, halving_lambda, WarmupCosine, BetaCycle, *SPECS]

@@ -18,8 +18,9 @@ from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 from conformance.checks.budget import check_settings, examples
 from conformance.checks.table import Planned, result_only
 from conformance.harness.errors import Rejected
+from conformance.harness.oracle import outside_domain
 from conformance.model.case import Case
-from conformance.model.verdict import ERROR, FAIL, PASS, ConformanceFailure, Verdict
+from conformance.model.verdict import ERROR, FAIL, PASS, REJECTED, ConformanceFailure, Verdict
 from conformance.spec import TargetSpec
 from conformance.targets.known import KnownFailure
 
@@ -116,7 +117,7 @@ def hypothesis_test(plan: Planned, target: TargetSpec, key: str, known: Optional
 
         return search
 
-    refused: list[str] = []  # why the target refused generated cases
+    refused: list[Rejected] = []  # why generated cases lie outside the target's domain
 
     @check_settings(check.budget, known is not None)
     @given(data=st.data())
@@ -124,9 +125,15 @@ def hypothesis_test(plan: Planned, target: TargetSpec, key: str, known: Optional
         drawn = data.draw(check.strategy(target, plan.variant), label="case")
         try:
             verdict = judged(plan, target, check.run(target, drawn, plan.id))
+            outside = outside_domain(target, verdict)
+            if outside is not None:
+                raise outside
         except Rejected as exc:
-            refused.append(str(exc))
-            event("case refused by the target")
+            refused.append(exc)
+            if observe is not None:
+                observe(Verdict(target.name, plan.id, REJECTED, _case_of(drawn), message=str(exc),
+                                details={"kind": exc.kind}))
+            event(f"case rejected: {exc.kind}")
             reject()  # the target cannot run this case uninterrupted: no evidence either way
         if not expect(verdict, observe, known).ok and covered is not None:
             covered.append(verdict)
@@ -139,15 +146,29 @@ def hypothesis_test(plan: Planned, target: TargetSpec, key: str, known: Optional
         except (Unsatisfiable, FailedHealthCheck) as exc:
             if not refused:
                 raise
-            verdict = Verdict(
-                target.name, plan.id, ERROR,
-                message=f"the target refused every generated case ({len(refused)}), so nothing was checked; "
-                f"the first: {refused[0]}\n  what to fix: the target's config strategy (TargetSpec.configs) "
-                f"generates configs it does not accept ({type(exc).__name__})")
-            expect(verdict, observe)
+            expect(all_rejected(target, plan, refused, exc), observe)
 
     run.hypothesis_test = test  # the Hypothesis test itself (settings, database key)
     return run
+
+
+def _case_of(drawn):
+    return drawn if isinstance(drawn, Case) else next((d for d in drawn if isinstance(d, Case)), None)
+
+
+def all_rejected(target: TargetSpec, plan: Planned, refused: list, exc: Exception) -> Verdict:
+    """One error for a check whose every generated case was rejected: the exceptions, and what to pin."""
+    kinds = ", ".join(dict.fromkeys(r.kind for r in refused))
+    if target.inferred:
+        args = "; ".join(f"`{arg}` {how}" for arg, how in target.inferred.items())
+        fix = (f"its configs were inferred from the signature ({args}) and none of them runs: pin the argument "
+               "whose inferred range leaves the domain with a TargetSpec (`configs=`), or give it a default "
+               "that runs")
+    else:
+        fix = "the target's config strategy (TargetSpec.configs) generates configs it does not accept"
+    return Verdict(target.name, plan.id, ERROR,
+                   message=f"the target rejected every generated case ({len(refused)}: {kinds}), so nothing was "
+                   f"checked; the first: {refused[0]}\n  what to fix: {fix} ({type(exc).__name__})")
 
 
 def replay(plan: Planned, target: TargetSpec, known: Optional[KnownFailure],

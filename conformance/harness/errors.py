@@ -32,8 +32,13 @@ class Rejected(Exception):
 
     A generated case the target cannot even run uninterrupted is no evidence
     about resuming; checks filter it out (`hypothesis.reject`) instead of
-    giving a verdict. `determinism` and `resume.*` still report such errors.
+    giving a verdict. `kind` names the exception and where it was raised
+    ("ZeroDivisionError in step()"), for the report's count of rejections.
     """
+
+    def __init__(self, message: str, kind: str = "") -> None:
+        super().__init__(message)
+        self.kind = kind or message.split(":", 1)[0]
 
 
 @contextlib.contextmanager

@@ -73,7 +73,8 @@ def fresh_or_rejected(target: TargetSpec, case: Case) -> LiveObjects:
     except TargetError as exc:
         if exc.phase != "build":
             raise
-        raise Rejected(f"build() refused the config: {type(exc.exc).__name__}: {exc.exc}") from exc
+        raise Rejected(f"build() refused the config: {type(exc.exc).__name__}: {exc.exc}",
+                       f"{type(exc.exc).__name__} in build()") from exc
 
 
 def checkpoint(target: TargetSpec, session: LiveObjects, position: dict, scheduler_state: bool = True) -> dict:

@@ -5,7 +5,7 @@ Every check returns a `Verdict`; nothing here raises for a target's fault.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Optional
 
 from conformance.harness import timelimit
 from conformance.model.case import Case
@@ -94,8 +94,31 @@ def uninterrupted(target: TargetSpec, case: Case) -> RunResult:
     """The uninterrupted run; `Rejected` when it raises (the case is invalid for the target)."""
     try:
         return run(target, case, interruptions=())
-    except (TargetError, CheckpointError) as exc:
-        raise Rejected(str(exc)) from exc
+    except TargetError as exc:
+        raise Rejected(str(exc), f"{type(exc.exc).__name__} in {exc.phase}()") from exc
+    except CheckpointError as exc:
+        raise Rejected(str(exc), f"{type(exc.exc).__name__} in {exc.action}") from exc
+
+
+def outside_domain(target: TargetSpec, verdict: Verdict) -> Optional[Rejected]:
+    """For a target whose configs the suite inferred: why a bad verdict's case is outside its domain, or None.
+
+    A config the target can't even run uninterrupted (it raises anywhere: build,
+    step, optimizer.step, get_last_lr, the metric) says nothing about
+    resuming, so it is rejected, never judged. A `TargetSpec`'s own configs
+    are declared valid by its author and stay verdicts; a resumed run that
+    raises where the uninterrupted run does not is always judged.
+    """
+    if not target.inferred or verdict.ok or verdict.case is None or verdict.details.get("timeout"):
+        return None
+    try:
+        with timelimit.limit():
+            uninterrupted(target, verdict.case)
+    except Rejected as exc:
+        return exc
+    except timelimit.TargetTimeout:
+        return None
+    return None
 
 
 def nondeterminism(target: TargetSpec, case: Case, check: str, first: RunResult, again: Callable = None,

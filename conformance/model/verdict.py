@@ -9,6 +9,7 @@ from typing import Any, Optional
 from conformance.model.trajectory import FIELDS, number
 
 PASS, FAIL, ERROR, NONDETERMINISTIC = "pass", "fail", "error", "nondeterministic"
+REJECTED = "rejected"  # a generated case outside the target's domain: counted, never judged
 
 
 def same(a: Any, b: Any) -> bool:

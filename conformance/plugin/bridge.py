@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from conformance.model.results import to_json
-from conformance.model.verdict import Verdict
+from conformance.model.verdict import REJECTED, Verdict
 
 
 @dataclass
@@ -26,8 +26,15 @@ class TestOutcome:
     statuses: Counter = field(default_factory=Counter)
     last_bad: Optional[Verdict] = None
     results: dict = field(default_factory=dict)  # family -> name -> typed result
+    rejected: int = 0  # generated cases outside the target's domain, never judged
+    rejected_kinds: dict = field(default_factory=dict)  # "ZeroDivisionError in step()" -> the first such case
 
     def observe(self, verdict: Verdict) -> None:
+        if verdict.status == REJECTED:
+            self.rejected += 1
+            config = verdict.case.config if verdict.case is not None else None
+            self.rejected_kinds.setdefault(verdict.details.get("kind", ""), f"at {config!r}")
+            return
         self.examples += 1
         self.statuses[verdict.status] += 1
         if not verdict.ok:

@@ -254,6 +254,7 @@ def pytest_runtest_makereport(item, call):
             "examples": seen.examples,
             "statuses": dict(seen.statuses),
             "results": seen.results_json(),
+            "rejected": {"count": seen.rejected, "kinds": seen.rejected_kinds},
         }
         raised = call.excinfo.value if call.excinfo is not None else None
         bad = raised.verdict if isinstance(raised, ConformanceFailure) else seen.last_bad
