@@ -20,7 +20,7 @@ from conformance.checks.table import BY_ID, Planned, missing_capability, result_
 from conformance.model.case import Case, Plan
 from conformance.model.optimizer import OptimizerSetup
 from conformance.model.results import DIVERGES
-from conformance.model.verdict import ConformanceFailure
+from conformance.model.verdict import ERROR, PASS, ConformanceFailure, Verdict
 from conformance.spec import Capabilities, TargetSpec
 from conformance.targets.loading import load
 
@@ -80,3 +80,16 @@ def test_declared_last_epoch_is_a_contract():
 def test_the_canonical_resume_of_the_same_class_is_exact():
     target = load("selftests.test_tiers:PrivateJitter")[0]
     runner.run_check(Planned(BY_ID["resume.canonical"], "resume.canonical"), target)
+
+
+@pytest.mark.parametrize("details, counts", [
+    ({"phase": "the harness", "raised": "timeout", "timeout": True}, False),  # a hang is no recipe outcome
+    ({}, False),  # the suite's own machinery, not the target
+    ({"phase": "build", "raised": "KeyError"}, True),  # the target raised in the recipe: its result, "raises"
+])
+def test_only_the_targets_own_raise_becomes_a_result(details, counts):
+    """An error of a result-only check stays an error, unless it is the target raising in the recipe."""
+    target = load("selftests.test_tiers:PrivateJitter")[0]
+    plan = Planned(BY_ID["recipe.epoch_fast_forward"], "recipe.epoch_fast_forward")
+    verdict = runner.judged(plan, target, Verdict(target.name, plan.id, ERROR, CASE, details=details))
+    assert verdict.status == (PASS if counts else ERROR), verdict
