@@ -60,6 +60,7 @@ def test_every_registered_example_still_fails_with_its_signature(record):
     target = BY_NAME[record.target]
     assert record.example is not None and record.signature is not None, "a record carries its example and signature"
     assert record.reason and record.versions and record.strict(), "the lock's versions are among the record's"
+    assert not record.link or record.relation, "a link says whether it is the same bug or a related report"
     verdict = _replayed(record, target)
     assert not verdict.ok, f"{record.target} {record.check}: the registered example passes now:\n{verdict.explain()}"
     assert record.changed(verdict) == "", record.changed(verdict)

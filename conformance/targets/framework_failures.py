@@ -29,9 +29,10 @@ LIGHTNING_EPOCH_END = KnownFailure(
     "the resumed run trains the next epoch's first batch as an extra last batch of the finished epoch. An "
     "interval 'epoch' scheduler then steps one optimizer step early, an interval 'step' scheduler with "
     "frequency > 1 counts from a shifted batch index, and every later epoch boundary moves one step earlier. "
-    "Open reports of the symptom: lr updated one epoch early after a resume (#20495), an extra step after an "
-    "epoch-end resume (#19403), max_steps at an epoch's end (#19617)",
-    link="https://github.com/Lightning-AI/pytorch-lightning/issues/20495",
+    "Related reports of the symptom under max_epochs, which resumes exactly here: lr updated one epoch early after "
+    "a resume (#20495), an extra step after an epoch-end resume (#19403)",
+    link="https://github.com/Lightning-AI/pytorch-lightning/issues/19617",
+    relation="likely the same bug (max_steps at an epoch's end), unconfirmed",
     versions="pytorch-lightning 2.6.6, torch 2.13.0",
     options={"save": "epoch_end"},
     example=(Case(OptimizerSetup("ASGD", (1.0,)), {"gamma": 0.9375}, Plan(3, (1,))), EVERY_2ND),

@@ -70,29 +70,29 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "torch accepts factor=0 (its check is `factor < 0`) and then divides by it once "
         "last_epoch reaches total_iters: ZeroDivisionError mid-schedule, resumed or not. "
         "The generated configs exclude factor=0 for this reason.",
-        "https://github.com/pytorch/pytorch/issues/185006", "2.13.0, 2.15.0",
+        "https://github.com/pytorch/pytorch/issues/185006", "2.13.0, 2.15.0", relation="same bug",
         signature=_raised(ERROR, 'step', 'ZeroDivisionError', 'ConstantLR raised in step(): ZeroDivisionError: float division by zero'),
         example=_pinned("ConstantLR", "factor_zero"),
     ),
     # --- recipe.* and serialization.* (no_mutation, load_twice, delayed, deepcopy)
     KnownFailure(
         "StepLR", "recipe.last_epoch",
-        "torch's constructor takes one initial step from last_epoch=k-1 to k, and this scheduler's chainable get_lr() then applies epoch k's change to the optimizer's loaded lr, which already has it: the change is applied twice. Fixed for ExponentialLR only (the `_is_initial` flag); the same pattern remains here.",
-        "https://github.com/pytorch/pytorch/issues/102261", "2.13.0, 2.15.0",
+        "torch's constructor takes one initial step from last_epoch=k-1 to k, and this scheduler's chainable get_lr() then applies epoch k's change to the optimizer's loaded lr, which already has it: the change is applied twice. The upstream report and fix (the `_is_initial` flag) were for ExponentialLR; torch 2.13 also guards MultiplicativeLR, LinearLR, PolynomialLR and CosineAnnealingLR, not this scheduler.",
+        "https://github.com/pytorch/pytorch/issues/102261", "2.13.0, 2.15.0", relation="related",
         signature=_diverged(1, 0.5, 0.25),
         example=_case({"step_size": 1, "gamma": 0.5}, 2, (1,)),
     ),
     KnownFailure(
         "MultiStepLR", "recipe.last_epoch",
-        "torch's constructor takes one initial step from last_epoch=k-1 to k, and this scheduler's chainable get_lr() then applies epoch k's change to the optimizer's loaded lr, which already has it: the change is applied twice. Fixed for ExponentialLR only (the `_is_initial` flag); the same pattern remains here.",
-        "https://github.com/pytorch/pytorch/issues/102261", "2.13.0, 2.15.0",
+        "torch's constructor takes one initial step from last_epoch=k-1 to k, and this scheduler's chainable get_lr() then applies epoch k's change to the optimizer's loaded lr, which already has it: the change is applied twice. The upstream report and fix (the `_is_initial` flag) were for ExponentialLR; torch 2.13 also guards MultiplicativeLR, LinearLR, PolynomialLR and CosineAnnealingLR, not this scheduler.",
+        "https://github.com/pytorch/pytorch/issues/102261", "2.13.0, 2.15.0", relation="related",
         signature=_diverged(1, 0.5, 0.25),
         example=_case({"milestones": [1], "gamma": 0.5}, 2, (1,)),
     ),
     KnownFailure(
         "ConstantLR", "recipe.last_epoch",
-        "torch's constructor takes one initial step from last_epoch=k-1 to k, and this scheduler's chainable get_lr() then applies epoch k's change to the optimizer's loaded lr, which already has it: the change is applied twice. Fixed for ExponentialLR only (the `_is_initial` flag); the same pattern remains here. Here the 1/factor undo at total_iters is applied to an lr already undone.",
-        "https://github.com/pytorch/pytorch/issues/102261", "2.13.0, 2.15.0",
+        "torch's constructor takes one initial step from last_epoch=k-1 to k, and this scheduler's chainable get_lr() then applies epoch k's change to the optimizer's loaded lr, which already has it: the change is applied twice. The upstream report and fix (the `_is_initial` flag) were for ExponentialLR; torch 2.13 also guards MultiplicativeLR, LinearLR, PolynomialLR and CosineAnnealingLR, not this scheduler. Here the 1/factor undo at total_iters is applied to an lr already undone.",
+        "https://github.com/pytorch/pytorch/issues/102261", "2.13.0, 2.15.0", relation="related",
         signature=_diverged(1, 1.0, 2.0),
         example=_case({"factor": 0.5, "total_iters": 1}, 2, (1,)),
     ),
@@ -101,7 +101,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "SequentialLR(last_epoch=N) resets the lr to initial_lr and takes the initial step of "
         "the first child only, whatever child is due at epoch N: the children are not "
         "advanced to N.",
-        "https://github.com/pytorch/pytorch/issues/162591", "2.13.0, 2.15.0",
+        "https://github.com/pytorch/pytorch/issues/162591", "2.13.0, 2.15.0", relation="same bug",
         signature=_diverged(1, 1.0, 0.5),
         example=_case(SEQUENTIAL, 2, (1,)),
     ),
@@ -111,7 +111,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "last_epoch=-1) set 'initial_lr' themselves, so last_epoch >= 0 on a fresh optimizer "
         "raises no KeyError: it silently starts from the first child's initial lr. "
         "Same root cause as the recipe.last_epoch record above; no separate upstream issue found.",
-        "https://github.com/pytorch/pytorch/issues/162591", "2.13.0, 2.15.0",
+        "https://github.com/pytorch/pytorch/issues/162591", "2.13.0, 2.15.0", relation="related",
         signature=_diverged(1, 1.0, 0.5),
         example=_case(SEQUENTIAL, 2, (1,)),
     ),
@@ -140,9 +140,10 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "CosineAnnealingWarmRestarts", "recipe.last_epoch",
         "Built with last_epoch=k-1, the constructor sets T_cur = last_epoch and T_i = T_0 "
         "without working out which restart cycle epoch k falls in, so with T_mult > 1 (or "
-        "past the first restart) the resumed schedule is in the wrong cycle. The upstream "
-        "issue reports the constructor path with last_epoch != -1.",
-        "https://github.com/pytorch/pytorch/issues/52236", "2.13.0, 2.15.0",
+        "past the first restart) the resumed schedule is in the wrong cycle. No upstream report of the wrong "
+        "cycle found (#52236 was a crash with last_epoch != -1, gone in 2.13; #88791 and PR #110497 fixed the "
+        "modulo for a resume from a high step, and T_i is still multiplied only once).",
+        "https://github.com/pytorch/pytorch/issues/88791", "2.13.0, 2.15.0", relation="related",
         signature=_diverged(2, 0.5, 1.0),
         example=_case({"T_0": 1, "T_mult": 2, "eta_min": 0.0}, 3, (2,)),
     ),
@@ -174,7 +175,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "objects (so they follow the checkpoint) but keeps plain functions from the constructor (so "
         "they follow the new lambda); a new per-group list mixing both follows neither run. It also "
         "writes those attributes onto the plain function objects themselves",
-        link="https://github.com/pytorch/pytorch/issues/32756",  # the lr_lambdas save/load design
+        link="https://github.com/pytorch/pytorch/pull/9927", relation="related",  # the design: only callable objects are saved
         versions="2.13.0, 2.15.0",
         signature=_diverged(2, 0.25, 0.9933333333333333),
         example=(_case({"lr_lambda": fn.StepDecay(every=1, gamma=0.5)}, 3, (1,), OptimizerSetup("ASGD", (1.0, 0.5, 0.75))),
@@ -186,7 +187,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "hybrid: a plain-function lr_lambda is not saved, so the new one is used, but it multiplies "
         "the lr restored from the optimizer state: old factors up to the resume, new ones after. "
         "Neither the checkpoint's schedule nor the new lambda's",
-        link="https://github.com/pytorch/pytorch/issues/32756",  # the lr_lambdas save/load design
+        link="https://github.com/pytorch/pytorch/pull/9927", relation="related",  # the design: only callable objects are saved
         versions="2.13.0, 2.15.0",
         signature=_diverged(2, 1.0, 0.99),
         example=(_case({"lr_lambda": fn.halve_every_7}, 3, (1,)), Change("lr_lambda", fn.halve_every_7, fn.decay_0_99)),
@@ -197,7 +198,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "scale_mode ('iterations' for mode='exp_range'), so the new function is evaluated on the old "
         "scale's axis: neither the checkpoint's schedule nor the new function's. Found with a pinned "
         "seed (20261126), not by the `ci` profile's own examples",
-        link="https://github.com/pytorch/pytorch/issues/52911",  # related: load_state_dict and the scale function
+        link="https://github.com/pytorch/pytorch/issues/52911", relation="related",  # load_state_dict and the scale function
         versions="2.13.0, 2.15.0",
         signature=_diverged(3, 1.0, 0.625),
         example=(_case({**CYCLIC, "base_lr": 0.5, "mode": "exp_range"}, 4, (1,)),
@@ -207,7 +208,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "CyclicLR", "mismatch.dcp.scale_fn",
         "The hybrid of mismatch.scale_fn (the new scale_fn on the checkpoint's scale_mode) happens through DCP "
         "too. Found by the seed-robustness run, not by the ci examples",
-        link="https://github.com/pytorch/pytorch/issues/52911",
+        link="https://github.com/pytorch/pytorch/issues/52911", relation="related",
         versions="2.13.0",
         signature=_diverged(3, 1.0, 0.625),
         example=(Case(ASGD_1, {**CYCLIC, "base_lr": 0.5, "mode": "exp_range"}, Plan(4, (1,), medium="dcp")),
@@ -220,7 +221,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "with total_iters=0 the two forms disagree: the chainable get_lr() applies factor at epoch 0 and "
         "never undoes it (the undo branch needs last_epoch == total_iters after epoch 0), while the closed "
         "form gives base_lr from epoch 0 on. A loop that switches to step(epoch) jumps by 1/factor",
-        link="https://github.com/pytorch/pytorch/pull/192655",  # open fix; RFC #168044 on unifying the forms
+        link="https://github.com/pytorch/pytorch/pull/192655", relation="same bug (open fix)",  # RFC #168044
         versions="2.13.0, 2.15.0",
         signature=_failed("the closed form and the chainable form disagree: at k=1, group 0: step(1) gives 1.0, 1 step() calls "
                           "give 0.5: 4.5e+15 ulp apart, beyond rounding (4 ulp per step)"),
@@ -231,7 +232,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "with total_iters=0 the closed form divides by zero (ZeroDivisionError in step(epoch)), while the "
         "chainable form applies start_factor at epoch 0 and keeps it for good. The generated configs draw "
         "total_iters >= 1, so only the registered example shows it",
-        link="https://github.com/pytorch/pytorch/issues/193682",  # RFC #168044 on unifying the forms
+        link="https://github.com/pytorch/pytorch/issues/193682", relation="same bug",  # RFC #168044
         versions="2.13.0, 2.15.0",
         signature=_failed("the closed form and the chainable form disagree: at k=1, step(1) raises ZeroDivisionError: float "
                           "division by zero where 1 step() calls don't"),
@@ -243,7 +244,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "DCP flattens the state dict with string keys and loads into the fresh scheduler's own layout, so "
         "MultiStepLR's `milestones` Counter comes back with each int key joined by its string twin "
         f"(Counter({{2: 1, '2': 1}})). {effect}",
-        link="https://github.com/pytorch/pytorch/issues/153842",  # open; fix PR #171864 closed unmerged
+        link="https://github.com/pytorch/pytorch/issues/153842", relation="same bug",  # fix PR #171864 unmerged
         versions="2.13.0, 2.15.0",
         signature=signature,
         example=Case(ASGD_1, config, Plan(3, at, medium="dcp")),
@@ -259,7 +260,8 @@ KNOWN_FAILURES: list[KnownFailure] = [
                  "RuntimeError: CheckpointException (ValueError: duplicated flatten key lr_scheduler._schedulers.0.milestones.2)")),
         *[("SequentialLR", check, SEQUENTIAL_MULTISTEP, at,
            "SequentialLR's switch to a MultiStepLR child calls its closed form, which sorts the mixed keys: "
-           "TypeError at the milestone, one resume is enough. (With tensor lrs SequentialLR has a second DCP "
+           "TypeError at the milestone, one resume is enough (the same root cause as the upstream report, whose "
+           "symptom is the duplicated key). (With tensor lrs SequentialLR has a second DCP "
            "problem, registered for distributed.*: its _last_lr aliases its first child's.)",
            _raised(ERROR, "step", "TypeError",
                    "SequentialLR raised in step(): TypeError: '<' not supported between instances of 'str' and 'int'"))
@@ -336,7 +338,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "saves that object itself in the handler's state_dict; ignite's Checkpoint.load_objects loads with "
         "torch.load(weights_only=True), which refuses the class: ignite cannot resume its own checkpoint of this "
         "scheduler (torch >= 2.6 made weights_only the default)",
-        link="https://github.com/pytorch/ignite/issues/3303",  # related: weights_only in ignite's loads
+        link="https://github.com/pytorch/ignite/issues/3303", relation="related",  # weights_only in ignite's loads
         versions="pytorch-ignite 0.5.5, torch 2.13.0",
         signature=_raised(FAIL, "checkpoint", "UnpicklingError", "checkpoint round trip failed: ignite 0.5.5: the resume: "
                           "UnpicklingError: Weights only load failed. This file can still be loaded, to do so you "
@@ -354,7 +356,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "load_state_dict puts the unpickled old handler's _reduce_lr into the new scheduler, so every later "
         "reduction goes to a dead copy of the optimizer's param groups: the lr never drops again after the resume. "
         "No upstream issue found (the handler came with ignite PR #2449)",
-        link="https://github.com/pytorch/ignite/pull/2449",
+        link="https://github.com/pytorch/ignite/pull/2449", relation="related: the change that added it",
         versions="pytorch-ignite 0.5.5, torch 2.13.0",
         example=(Case(ASGD_1, {"mode": "min", "factor": 0.5, "patience": 0, "threshold": 0.0, "threshold_mode": "rel",
                                "cooldown": 0, "min_lr": 0.0, "eps": 1e-08}, Plan(3, (1,), (1.0, 1.0, 0.94))),
@@ -384,7 +386,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "the resumed run misses one reduction (interval 'step'). Lightning's fix of the checkpoint order for other "
         "schedulers left plateau schedulers 'saving an older state' (PR #7877, for #7637). With interval 'epoch' "
         "the first epoch-end update after a resume is skipped too (fit_loop updates only when not restarting)",
-        link="https://github.com/Lightning-AI/pytorch-lightning/pull/7877",
+        link="https://github.com/Lightning-AI/pytorch-lightning/pull/7877", relation="same bug, a documented limitation",
         versions="pytorch-lightning 2.6.6, torch 2.13.0",
         example=(Case(ASGD_1, {"mode": "min", "factor": 0.5, "patience": 0, "threshold": 0.0, "threshold_mode": "rel",
                                "cooldown": 0, "min_lr": 0.0, "eps": 1e-08}, Plan(3, (1,), (1.0, 1.0, 0.94))),
@@ -396,8 +398,9 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "ReduceLROnPlateau", "resume.corpus",
         "torch 2.4 turned a tensor lr into a Python float when it reduced it; 2.13 keeps a float32 tensor. From "
         "the first reduction on, a run resumed across the upgrade gets a tensor lr where the run under 2.4 had a "
-        "float (relative difference ~5e-8). The schedule itself changed: the resumed run equals 2.13's own run",
-        link="https://github.com/pytorch/pytorch/issues/196286",
+        "float (relative difference ~5e-8). A behaviour change between versions, not a resume bug: the resumed "
+        "run equals 2.13's own run",
+        link="https://github.com/pytorch/pytorch/issues/196286", relation="the 2.4 behaviour, changed since",
         versions="torch 2.13.0",  # resuming checkpoints written by 2.4.0
         example="corpus/torch-2.4.0:ReduceLROnPlateau/1",  # the stored entry: folder, then entry id
         signature=_diverged(8, 0.040586693195678085, Value(0.0405866913497448, "torch.float32", "cpu")),
