@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 
+from conformance.checks.table import missing_capability, planned
 from conformance.targets.loading import load
 from selftests import bestiary, controls
 from selftests.runner import run_suite
@@ -33,10 +34,21 @@ def bestiary_run(shared_dir):
 # The checks every control must pass (their capabilities skip what they do not declare).
 CONTROL_CHECKS = ("loads or determinism or resume_canonical or resume_multi or weights_only or load_twice "
                   "or recipe_canonical or (recipe_last_epoch and not without_optimizer)")
+# The tests CONTROL_CHECKS selects, one per check (test_target_loads is not a check).
+CONTROL_TESTS = {"test_determinism", "test_resume_canonical", "test_resume_multi", "test_serialization_weights_only",
+                 "test_serialization_load_twice", "test_recipe_canonical", "test_recipe_last_epoch"}
 
 
 def _control_names() -> list:
     return [*controls.PLAIN, *(spec.name for spec in controls.SPECS)]
+
+
+def _control(name: str):
+    """The control as the run loads it."""
+    if name in controls.PLAIN:
+        (target,) = load(f"selftests.controls:{name}")
+        return target
+    return next(spec for spec in controls.SPECS if spec.name == name)
 
 
 @pytest.fixture(scope="session")
@@ -68,11 +80,20 @@ def test_bestiary_member_is_reported(bestiary_run, name):
 
 @pytest.mark.parametrize("name", _control_names())
 def test_control_passes_every_declared_check(controls_run, name):
-    mine = {t: s for t, s in controls_run["tests"].items() if t.endswith(f"[{name}]")}
-    assert f"test_target_loads[{name}]" in mine, f"{name} did not load:\n{controls_run['output'][-3000:]}"
-    assert len(mine) >= 4, f"{name} ran too few checks: {sorted(mine)}"
-    bad = {t: s for t, s in mine.items() if s[0] not in ("passed", "skipped")}
-    assert not bad, f"false positives on control {name}:\n" + "\n".join(f"{t}: {m}" for t, (s, m) in bad.items())
+    """Every selected check ran and passed; a skip counts only where the control lacks the capability."""
+    mine = {t.split("[")[0]: s for t, s in controls_run["tests"].items() if t.endswith(f"[{name}]")}
+    target = _control(name)
+    skips = {p.check.test_name: missing_capability(p.check, target) for p in planned(target)
+             if p.check.test_name in CONTROL_TESTS}
+    assert set(skips) == CONTROL_TESTS, sorted(skips)  # the control has every check CONTROL_CHECKS names
+    ran = sorted(mine)
+    assert ran == sorted(["test_target_loads", *skips]), f"{name} ran {ran}:\n{controls_run['output'][-3000:]}"
+    for test, skip in {"test_target_loads": None, **skips}.items():
+        status, message = mine[test]
+        if skip:  # expected by capability: a skip with that reason, never a pass or a red result
+            assert status == "skipped" and skip in message, f"{test}[{name}]: expected skipped ({skip}), got {status}"
+        else:
+            assert status == "passed", f"control {name}: {test} is {status}, not passed\n{message}"
 
 
 def test_controls_load_with_detected_capabilities():

@@ -38,7 +38,7 @@ class KnownFailure:
     """One registered failure: where it applies (scope) and how it fails (signature).
 
     Scope: the check, and optionally the medium, the driver options and a
-    predicate on the drawn case (`when`, as PyTorch's `DecorateInfo(active_if=)`).
+    predicate on the drawn case and options (`when`, as PyTorch's `DecorateInfo(active_if=)`).
     Signature: how the replayed `example` fails, as data (`Signature`). A bad
     verdict is this failure only inside the scope and of the signature's kind;
     the replay must fail with the signature exactly. A record without an
@@ -54,7 +54,7 @@ class KnownFailure:
     signature: Optional[Signature] = None  # how `example` fails (`Signature.of` its replayed verdict)
     medium: str = ""  # only failures through this checkpoint medium are this one ("": any)
     options: Any = None  # only failures of a driver example that drew these option values are this one
-    when: Optional[Callable[[Any], bool]] = None  # only failures of drawn cases where when(case) holds
+    when: Optional[Callable[[Any, dict], bool]] = None  # only failures where when(case, driver options) holds
     when_doc: str = ""  # what `when` requires, for messages
     fields: tuple = ()  # the divergent fields of its kind (default: the signature's own)
     relation: str = ""  # the link is "same bug" or a "related" report
@@ -78,7 +78,7 @@ class KnownFailure:
         if self.options and any(drawn.get(k, "") != v for k, v in self.options.items()):
             scope = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
             return f"it covers the driver options {scope} only, this example drew {drawn}"
-        if self.when is not None and case is not None and not self.when(case):
+        if self.when is not None and case is not None and not self.when(case, drawn):
             return f"it covers cases with {self.when_doc or 'its predicate'} only"
         return ""
 

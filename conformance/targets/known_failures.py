@@ -296,7 +296,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "SequentialLR", check, SEQUENTIAL_ALIAS, versions="2.13.0",
         signature=_diverged(1, Value(1.0, "torch.float32", "cpu"), Value(0.5, "torch.float32", "cpu"), "last_lr"),
         example=Case(OptimizerSetup("ASGD", (1.0,), tensor_lr=True), SEQUENTIAL, Plan(3, at, medium="dcp")),
-        medium="dcp", when=lambda case: case.setup.tensor_lr, when_doc="tensor lrs",
+        medium="dcp", when=lambda case, options: case.setup.tensor_lr, when_doc="tensor lrs",
     ) for check, at in (("resume.canonical", (1,)), ("resume.multi", (1, 2)))],
     # --- distributed.* (DDP on 2 gloo ranks, one dcp.load of every Stateful, as torchtitan resumes)
     *[KnownFailure(
