@@ -21,7 +21,7 @@ from hypothesis import settings
 
 import conformance.tests
 from conformance.checks import budget  # noqa: F401 - registers the Hypothesis profiles
-from conformance.checks.frameworks import framework_failures
+from conformance.checks.frameworks import FrameworkFailure, framework_failures
 from conformance.checks.table import Planned, missing_capability, planned
 from conformance.corpus.resume import CHECK as CORPUS_CHECK
 from conformance.drivers import BY_NAME as DRIVERS_BY_NAME, NAMES as DRIVER_NAMES
@@ -172,9 +172,11 @@ def _is_check(item) -> bool:
 
 
 def _placeholder(item) -> bool:
-    """pytest's stand-in for a check test with no values for any selected target."""
-    return hasattr(getattr(item, "function", None), "lrc_check") and not isinstance(
-        _params(item).get("target"), TargetSpec)
+    """pytest's stand-in for a check test with no values for any selected target (or no framework failure)."""
+    function = getattr(item, "function", None)
+    if getattr(function, "__name__", "") == "test_framework_failure":
+        return not isinstance(_params(item).get("framework_failure"), FrameworkFailure)
+    return hasattr(function, "lrc_check") and not isinstance(_params(item).get("target"), TargetSpec)
 
 
 def _selected_drivers(names: list) -> list:
