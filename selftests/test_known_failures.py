@@ -173,10 +173,10 @@ def test_a_record_without_example_runs_the_generated_examples_only():
 
 
 def _contrib_records():
-    from conformance.targets.contrib import pytorch_optimizer, pytorch_warmup
+    from conformance.targets.contrib import pytorch_optimizer, pytorch_warmup, transformers
     from conformance.targets.loading import BrokenTarget
 
-    for target in [*pytorch_optimizer.TARGETS, *pytorch_warmup.TARGETS]:
+    for target in [*pytorch_optimizer.TARGETS, *pytorch_warmup.TARGETS, *transformers.TARGETS]:
         if isinstance(target, BrokenTarget):
             continue
         for plan in planned(target):

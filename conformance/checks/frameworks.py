@@ -134,4 +134,8 @@ def check_driver(target: TargetSpec, case: Case, options: dict, driver: Driver, 
         unrepeatable.message += "\n" + describe(driver, options)
         return unrepeatable
 
-    return guarded(target, check, case, body)
+    verdict = guarded(target, check, case, body)
+    if "options" not in verdict.details:  # a raise or a failed checkpoint: still say which options drew it
+        verdict.details["options"] = options
+        verdict.message += "\n" + describe(driver, options)
+    return verdict

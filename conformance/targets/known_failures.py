@@ -347,7 +347,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         example=(Case(ASGD_1, {"T_0": 1, "T_mult": 1, "eta_min": 0.0}, Plan(2, (1,))),
                  {"epoch_length": 1, "stop": 1, "load": "path"}),
     ),
-    KnownFailure(
+    *[KnownFailure(
         "ReduceLROnPlateau", "driver.ignite",
         "ignite's own ReduceLROnPlateauScheduler handler puts its bound method _reduce_lr into the wrapped "
         "ReduceLROnPlateau's __dict__, so the handler's state_dict (which holds the scheduler's) carries that bound "
@@ -360,9 +360,14 @@ KNOWN_FAILURES: list[KnownFailure] = [
         versions="pytorch-ignite 0.5.5, torch 2.13.0",
         example=(Case(ASGD_1, {"mode": "min", "factor": 0.5, "patience": 0, "threshold": 0.0, "threshold_mode": "rel",
                                "cooldown": 0, "min_lr": 0.0, "eps": 1e-08}, Plan(3, (1,), (1.0, 1.0, 0.94))),
-                 {"epoch_length": 1, "stop": 1, "load": "mapping", "plateau": "ignite"}),
-        signature=_diverged(2, 0.5, 1.0),
-    ),
+                 {"epoch_length": 1, "stop": 1, "load": load, "plateau": "ignite"}),
+        signature=signature, options={"plateau": "ignite", "load": load},
+    ) for load, signature in (
+        ("mapping", _diverged(2, 0.5, 1.0)),  # the user's trusted torch.load: the lr never drops again
+        ("path", _raised(FAIL, "checkpoint", "UnpicklingError", "checkpoint round trip failed: ignite 0.5.5: the "
+                         "resume: UnpicklingError: Weights only load failed. This file can still be loaded, to do so "
+                         "you have two options, \x1b[1mdo those steps only if you trust the source of the checkpoint"
+                         "\x1b[0m. ")))],
     # --- mismatch.dcp.lr_lambda (the file-medium records of mismatch.lr_lambda are above)
     *[KnownFailure(
         target, check,

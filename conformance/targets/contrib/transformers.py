@@ -12,6 +12,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 from conformance.model.case import Case, Plan
+from conformance.model.change import Change
 from conformance.model.optimizer import OptimizerSetup
 from conformance.model.verdict import FAIL, Signature
 from conformance.spec import Capabilities, TargetSpec
@@ -162,8 +163,23 @@ def _greedy_dcp(check: str, at: tuple) -> KnownFailure:
         medium="dcp")
 
 
-KNOWN_FAILURES: dict[str, dict] = {"greedy": {check: _greedy_dcp(check, at) for check, at in (
-    ("resume.canonical", (1,)), ("resume.multi", (1, 2)), ("serialization.load_twice", (1,)))}}
+GREEDY_SMOOTH_DCP = KnownFailure(
+    "transformers.greedy", "mismatch.dcp.smooth",
+    "GreedyLR keeps its smoothing window (_streaming_avg) in its state only when built with smooth=True. DCP loads "
+    "into the fresh scheduler's layout, so a smooth=True checkpoint resumed into a smooth=False scheduler gets the "
+    "checkpoint's smooth=True but not its window: the run follows neither the checkpoint nor the new constructor. "
+    "Through torch.save the checkpoint wins. No upstream issue found",
+    versions="transformers 5.24.0, torch 2.13.0", medium="dcp",
+    example=(Case(OptimizerSetup("ASGD", (1.0,)), {**GREEDY, "smooth": True, "window_size": 2}, Plan(
+        16, (14,), (1.0, 0.94, 0.8829999999999999, 0.8288499999999999, 0.7774074999999999, 0.7285371249999999,
+                    0.6821102687499999, 0.6380047553124999, 0.5961045175468749, 0.5562992916695312, 0.5184843270860546,
+                    0.48256011073175187, 0.4484321051951643, 0.4484321051951643, 0.4484321051951643,
+                    0.41601049993540606), medium="dcp")), Change("smooth", True, False)),
+    signature=Signature(FAIL, field="lr", step=15, group=0, expected=0.5, actual=1.0),
+)
+KNOWN_FAILURES: dict[str, dict] = {"greedy": {**{check: _greedy_dcp(check, at) for check, at in (
+    ("resume.canonical", (1,)), ("resume.multi", (1, 2)), ("serialization.load_twice", (1,)))},
+    "mismatch.dcp.smooth": GREEDY_SMOOTH_DCP}}
 
 
 def _target(name: str, factory) -> TargetSpec:
