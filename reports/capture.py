@@ -15,6 +15,7 @@ import re
 from typing import Any, Optional
 
 from conformance.model.optimizer import SEED
+from conformance.model.verdict import Signature
 from conformance.reports.model import jsonable
 from conformance.spec import DEFAULT_ADAPTER
 
@@ -175,6 +176,9 @@ def capture_target(target, refs=()) -> dict:
 def capture_verdict(verdict) -> dict:
     """The failing verdict's case, divergence and trajectories, as JSON."""
     out: dict[str, Any] = {"status": verdict.status, "message": verdict.explain()}
+    if not verdict.ok:  # how it failed, as fields (status, phase, exception type, diverging field)
+        sig = Signature.of(verdict)
+        out["signature"] = {"status": sig.status, "phase": sig.phase, "raised": sig.raised, "field": sig.field}
     div = getattr(verdict, "divergence", None)
     if div is not None:
         out["divergence"] = {

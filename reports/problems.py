@@ -62,8 +62,8 @@ def normalize(text: str) -> str:
 def _explanation(message: str) -> list[str]:
     """The message's own lines: without the header, the known failure's replayed reason and the case."""
     lines = _clean(message).splitlines()
-    return [ln for ln in lines if ln.strip() and not HEADER.match(ln) and not ln.startswith(REPLAYED)
-            and not CASE_LINE.match(ln)]
+    return [ln for ln in lines if ln.strip() and not HEADER.match(ln)
+            and not ln.strip().removeprefix("note: ").startswith(REPLAYED) and not CASE_LINE.match(ln)]
 
 
 def exception_of(message: str) -> Optional[tuple[str, str]]:
@@ -122,6 +122,14 @@ def _first_line(message: str) -> str:
     return lines[0].strip() if lines else ""
 
 
+def _raised(signature: dict, message: str) -> tuple[str, str]:
+    """(type, text) of a raise from the verdict's own structured signature; the text from the message's traceback."""
+    name = signature["raised"]
+    found = exception_of(message)
+    text = found[1] if found and found[0].rsplit(".", 1)[-1] == name else ""
+    return name, text
+
+
 def key_of(record: dict) -> tuple[str, str, str]:
     """(kind, key, title) of a failing record: what it is grouped on, and the problem's one-line message."""
     failure = record.get("failure") or {}
@@ -131,7 +139,9 @@ def key_of(record: dict) -> tuple[str, str, str]:
         key = "|".join(str(x) for x in (d.get("step"), d.get("group"), d.get("field"),
                                         _value(d.get("expected")), _value(d.get("actual"))))
         return "divergence", "divergence|" + key, divergence_title(d)
-    exc = exception_of(message)
+    signature = failure.get("signature") or {}
+    raised = signature.get("raised") not in (None, "", "timeout")
+    exc = _raised(signature, message) if raised else exception_of(message)
     if exc:
         name, text = exc
         short = text.split(". ")[0].rstrip(".") + " …" if len(text) > 120 and ". " in text else text

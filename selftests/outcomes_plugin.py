@@ -49,6 +49,6 @@ def pytest_collectreport(report):
 
 def pytest_sessionfinish(session):
     path = session.config.getoption("outcomes_json")
-    if path:
+    if path and not hasattr(session.config, "workerinput"):  # the xdist controller sees every report
         with open(path, "w") as f:
             json.dump(OUTCOMES, f)

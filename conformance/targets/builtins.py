@@ -162,7 +162,7 @@ BY_NAME = {t.name: t for t in BUILTINS}
 # optimizer's lr as `base_lr`; CyclicLR's own `base_lr` takes that name).
 # A composite's `schedulers` is left out: swapping, adding or removing a child
 # changes the structure of the schedule, not a hyperparameter, and torch loads
-# child states by position into whatever children are there (#119168).
+# child states by position into whatever children are there.
 HYPERPARAMETERS = {
     "LambdaLR": ("lr_lambda",),
     "MultiplicativeLR": ("lr_lambda",),
