@@ -150,6 +150,42 @@ class GlobalCheckpoint(StepDecay):
         super().load_state_dict({**state, "t": _CHECKPOINTED_T.get("t", 0)})
 
 
+_WARMED_UP = {"done": False}  # set once any scheduler of the class finished its warmup, in this interpreter
+
+
+class WarmupFlagGlobal(StepDecay):
+    """Ramps up for `every` steps, then decays, but "warmup is over" lives in a module global: lost in a new process."""
+
+    def step(self):
+        self.t += 1
+        if self.t == self.every:
+            _WARMED_UP["done"] = True  # set while stepping through the warmup's end, never on load
+        self._apply()
+
+    def _warmed_up(self) -> bool:
+        return _WARMED_UP["done"]
+
+    def _values(self):
+        if self.t < self.every or not self._warmed_up():
+            return [base * (self.t + 1) / (self.every + 1) for base in self.base_lrs]
+        return [base * self.gamma ** (self.t - self.every + 1) for base in self.base_lrs]
+
+
+class WarmupFlagClassAttr(WarmupFlagGlobal):
+    """As WarmupFlagGlobal, with "warmup is over" in a class attribute: lost in a new process."""
+
+    warmed_up = False
+
+    def step(self):
+        self.t += 1
+        if self.t == self.every:
+            type(self).warmed_up = True
+        self._apply()
+
+    def _warmed_up(self) -> bool:
+        return type(self).warmed_up
+
+
 class LazyDecays(StepDecay):
     """Counts decays in a dict it fills as it goes: DCP loads into the fresh (empty) dict and drops them."""
 
@@ -400,6 +436,8 @@ EXPECTED = {
     "UnsafeAndOffByOne": ("test_resume_canonical", "fail"),
     "NoStateDict": ("test_serialization_weights_only", "error"),
     "GlobalCheckpoint": ("test_resume_fresh_process", "fail"),
+    "WarmupFlagGlobal": ("test_resume_fresh_process", "fail"),
+    "WarmupFlagClassAttr": ("test_resume_fresh_process", "fail"),
     "LazyDecays": ("test_resume_canonical", "fail"),
     "RankZeroState": ("test_distributed_ranks", "fail"),
     "ShrinkRescales": ("test_distributed_2_to_1", "fail"),

@@ -12,6 +12,8 @@ Correct schedulers pass every distributed check.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from conformance.checks import distributed
@@ -79,3 +81,37 @@ def test_the_control_passes_on_two_ranks():
     control = load("selftests.controls:StepDecay")[0]
     assert distributed.check_ranks(control, CASE).ok
     assert distributed.check_reshard(control, CASE, "1_to_2").ok
+
+
+@pytest.mark.parametrize("name", ["WarmupFlagGlobal", "WarmupFlagClassAttr"])
+@pytest.mark.parametrize("way", ["2_to_1", "1_to_2"])
+def test_a_resumed_world_never_ran_the_part_before_its_checkpoint(name, way):
+    """State kept in a global or class attribute is lost on a resumed world, even when this process set it."""
+    target = load(f"selftests.bestiary:{name}")[0]
+    setup = OptimizerSetup("SGD", (0.1,), {"momentum": 0.9})
+    distributed.check_reshard(target, Case(setup, {"every": 3, "gamma": 0.5}, Plan(8, (1,))), way)
+    verdict = distributed.check_reshard(target, Case(setup, {"every": 3, "gamma": 0.5}, Plan(8, (5,))), way)
+    assert verdict.status == "fail" and "first divergence" in verdict.explain(), verdict.explain()
+
+
+def needs_a_missing_package(target, case, **kwargs):
+    """A rank job whose own code needs a package that is not installed (as DCP's rank path once needed numpy)."""
+    import lrc_package_that_is_not_installed  # noqa: F401
+
+
+def test_a_rank_that_cannot_import_is_the_suites_error_within_seconds():
+    from conformance.harness.oracle import TIMED_OUT, guarded
+    from conformance.processes.fresh import warm
+    from conformance.processes.ranks import group
+
+    target = BY_NAME["StepLR"]
+    case = Case(OptimizerSetup("SGD", (0.1,)), {"step_size": 2, "gamma": 0.5}, Plan(4, (2,)))
+    started = time.monotonic()
+    verdict = guarded(target, "distributed.ranks", case,
+                      lambda: group().run(target, case, run=needs_a_missing_package), start=warm)
+    assert time.monotonic() - started < 30, "a rank's import error must be reported at once, not after a timeout"
+    assert verdict.status == "error" and verdict.details["suite"].startswith("rank "), verdict.explain()
+    assert "ModuleNotFoundError" in verdict.message and "lrc_package_that_is_not_installed" in verdict.message
+    assert "not StepLR" in verdict.message and "timed out" not in verdict.message
+    assert target.name not in TIMED_OUT
+    assert distributed.check_ranks(target, case).ok  # the target's other examples and checks still run

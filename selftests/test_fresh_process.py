@@ -56,3 +56,20 @@ def test_a_target_the_fresh_process_cannot_import_is_skipped():
     assert "another interpreter can't import it" in unreachable(local)
     assert unreachable(BY_NAME["StepLR"]) is None
     assert unreachable(load("selftests.controls:StepDecay")[0]) is None
+
+
+@pytest.mark.parametrize("name", ["WarmupFlagGlobal", "WarmupFlagClassAttr"])
+def test_every_example_resumes_in_an_interpreter_that_never_ran_the_target(name):
+    """An earlier example that stepped through the warmup's end must not make a later one pass.
+
+    The first case resumes before the warmup ends, so its resumed part sets the flag wherever it
+    runs; the second resumes after it. A reused worker would still hold the flag: the second
+    would pass. In an interpreter of its own, it diverges.
+    """
+    target = load(f"selftests.bestiary:{name}")[0]
+    setup = OptimizerSetup("SGD", (0.1,), {"momentum": 0.9})
+    through = Case(setup, {"every": 3, "gamma": 0.5}, Plan(8, (1,)))
+    after = Case(setup, {"every": 3, "gamma": 0.5}, Plan(8, (5,)))
+    check_fresh_process(target, through)
+    verdict = check_fresh_process(target, after)
+    assert verdict.status == "fail" and "fresh Python process" in verdict.message, verdict.explain()

@@ -4,9 +4,14 @@ Layers, lowest first (a module may import its own layer or a lower one):
 
     0  conformance.model, conformance.spec, conformance.adapters
     1  conformance.harness, conformance.strategies
-    2  conformance.checks, conformance.targets
-    3  conformance.plugin, conformance.tests, conformance.library
-    4  conformance.reports
+    2  conformance.targets
+    3  conformance.processes (other interpreters and ranks)
+    4  conformance.drivers
+    5  conformance.checks
+    6  conformance.plugin, conformance.tests, conformance.library, conformance.corpus
+    7  conformance.reports
+
+Folders form no cycle either: `test_no_folder_level_cycle`.
 """
 
 from __future__ import annotations
@@ -24,9 +29,9 @@ PACKAGE_DIRS = {"conformance.strategies": ROOT / "strategies", "conformance.repo
 LAYERS = [
     ("conformance.model", 0), ("conformance.spec", 0), ("conformance.adapters", 0),
     ("conformance.harness", 1), ("conformance.strategies", 1),
-    ("conformance.checks", 2), ("conformance.targets", 2), ("conformance.drivers", 2),
-    ("conformance.plugin", 3), ("conformance.tests", 3), ("conformance.library", 3), ("conformance.corpus", 3),
-    ("conformance.reports", 4),
+    ("conformance.targets", 2), ("conformance.processes", 3), ("conformance.drivers", 4), ("conformance.checks", 5),
+    ("conformance.plugin", 6), ("conformance.tests", 6), ("conformance.library", 6), ("conformance.corpus", 6),
+    ("conformance.reports", 7),
 ]
 
 
@@ -142,8 +147,23 @@ def test_the_cycle_finder_finds_cycles():
     assert find_cycle({"a": {"b"}, "b": set(), "c": {"a"}}) is None
 
 
-@pytest.mark.parametrize("name, expected", [("conformance.model.case", 0), ("conformance.reports.html", 4),
-                                            ("conformance.checks.table", 2), ("selftests.x", None)])
+def folder(name: str) -> str:
+    """The folder a module lives in: `conformance.checks.table` -> `conformance.checks`."""
+    parts = name.split(".")
+    return ".".join(parts[:2])
+
+
+def test_no_folder_level_cycle():
+    folders: dict = {}
+    for name, targets in graph().items():
+        folders.setdefault(folder(name), set()).update(folder(t) for t in targets if folder(t) != folder(name))
+    cycle = find_cycle(folders)
+    assert cycle is None, "folder-level import cycle: " + " -> ".join(cycle)
+
+
+@pytest.mark.parametrize("name, expected", [("conformance.model.case", 0), ("conformance.reports.html", 7),
+                                            ("conformance.checks.table", 5), ("conformance.processes.ranks", 3),
+                                            ("selftests.x", None)])
 def test_layers_are_assigned(name, expected):
     assert layer(name) == expected
 

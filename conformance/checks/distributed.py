@@ -11,26 +11,20 @@
   then the new pace), `constructor` (as if k = 1 all along), `raises` or
   `hybrid`.
 
-The 2 ranks are one persistent process group per test process (spawned,
-torch imported once, `harness/ddp.py` runs there): an example costs a DDP
-setup and DCP round trips, not a process start. The Accelerate driver runs
-its multi-process setups on the same ranks (`Group.run(..., run=...)`). Targets the ranks cannot
-import are skipped with that reason, as for `resume.fresh_process`.
+Every run on ranks is a new group of fresh ranks (`conformance/processes/ranks.py`),
+and every resume in 1 process runs in a fresh interpreter
+(`conformance/processes/fresh.py`): a resumed world never ran the part before
+its checkpoint. The Accelerate driver runs its multi-process setups the same
+way (`Group.run(..., run=...)`). Targets another process cannot import are
+skipped with what to set, as for `resume.fresh_process`.
 """
 
 from __future__ import annotations
 
-import atexit
-import multiprocessing
-import os
-import queue
 import tempfile
 from dataclasses import replace
-from datetime import timedelta
 from typing import Optional
 
-from conformance.checks.fresh_process import answer, find, reference, unpack
-from conformance.harness import timelimit
 from conformance.harness.ddp import train
 from conformance.harness.errors import CheckpointError, TargetError
 from conformance.harness.oracle import compare, guarded, uninterrupted
@@ -40,87 +34,9 @@ from conformance.model.case import Case
 from conformance.model.loop import PER_STEP
 from conformance.model.results import CHECKPOINT, CONSTRUCTOR, HYBRID, RAISES, MismatchResult
 from conformance.model.verdict import FAIL, PASS, Verdict, first_divergence
+from conformance.processes.fresh import fresh_run, unreachable as unreachable_from, warm
+from conformance.processes.ranks import WORLD, group
 from conformance.spec import TargetSpec
-
-WORLD = 2
-GROUP_TIMEOUT = timedelta(seconds=60)  # a collective one rank never joins fails instead of hanging
-_GROUP: list = []
-
-
-def _rank_main(rank: int, init_file: str, inbox, outbox) -> None:
-    """A rank: join the group, then run jobs until told to stop."""
-    import torch
-    import torch.distributed as dist
-
-    torch.set_num_threads(1)
-    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=WORLD,
-                            timeout=GROUP_TIMEOUT)
-    targets: dict = {}
-    while True:
-        job = inbox.get()
-        if job is None:
-            break
-        ref, name, case, run, kwargs = job
-        if (ref, name) not in targets:
-            targets[ref, name] = find(ref, name)
-        target, problem = targets[ref, name]
-        reply = ("unloadable", problem) if target is None else answer(lambda: run(target, case, **kwargs))
-        outbox.put((rank, reply))
-    dist.destroy_process_group()
-
-
-class Group:
-    """WORLD spawned ranks in one gloo process group, fed jobs through queues."""
-
-    def __init__(self) -> None:
-        ctx = multiprocessing.get_context("spawn")
-        init_file = os.path.join(tempfile.mkdtemp(dir=scratch_dir()), "init")
-        self.inboxes = [ctx.Queue() for _ in range(WORLD)]
-        self.outbox = ctx.Queue()
-        self.ranks = [ctx.Process(target=_rank_main, args=(r, init_file, self.inboxes[r], self.outbox), daemon=True)
-                      for r in range(WORLD)]
-        for process in self.ranks:
-            process.start()
-
-    def run(self, target: TargetSpec, case: Case, run=train, **kwargs) -> list:
-        """Every rank's records of `run(target, case, **kwargs)` (a module-level function: `harness/ddp.py`'s
-        loop, or a driver's), in rank order; a rank's error is raised as the target's or the checkpoint's."""
-        for inbox in self.inboxes:
-            inbox.put((reference(target), target.name, case, run, kwargs))
-        answers = {}
-        wait = (timelimit.SECONDS or 0) + GROUP_TIMEOUT.total_seconds()
-        try:
-            while len(answers) < WORLD:
-                rank, answer = self.outbox.get(timeout=wait)
-                answers[rank] = answer
-        except queue.Empty:
-            stop()  # a rank hangs: a new group serves the next example
-            raise timelimit.TargetTimeout(f"the {WORLD} ranks did not finish within {wait:g} s") from None
-        except BaseException:
-            stop()  # interrupted (the per-example time limit): answers still in flight belong to no one
-            raise
-        return [unpack(target, answers[rank], f"on rank {rank} of {WORLD}") for rank in range(WORLD)]
-
-    def close(self) -> None:
-        for inbox in self.inboxes:
-            inbox.put(None)
-        for process in self.ranks:
-            process.join(timeout=5)
-            if process.is_alive():
-                process.kill()
-
-
-def group() -> Group:
-    if not _GROUP:
-        _GROUP.append(Group())
-        atexit.register(stop)
-    return _GROUP[0]
-
-
-def stop() -> None:
-    while _GROUP:
-        _GROUP.pop().close()
-
 
 def per_step(case: Case) -> Case:
     """The case as a per-step loop (one optimizer step per iteration), its interruption kept inside the run."""
@@ -155,7 +71,7 @@ def check_ranks(target: TargetSpec, case: Case, check: str = "distributed.ranks"
                           f"rank {{rank}} of {WORLD} (DDP, checkpointed and resumed through DCP on {WORLD} ranks) "
                           "differs from the single-process uninterrupted run")
 
-    return guarded(target, check, case, body)
+    return guarded(target, check, case, body, start=warm)
 
 
 def check_reshard(target: TargetSpec, case: Case, direction: str) -> Verdict:
@@ -168,7 +84,7 @@ def check_reshard(target: TargetSpec, case: Case, direction: str) -> Verdict:
         ks, at, path = [1] * case.plan.epochs, case.plan.interruptions[0], _checkpoint_dir()
         if direction == "2_to_1":
             before = group().run(target, case, ks=ks, stop=at, save_to=path)[0]
-            runs = [before + train(target, case, ks, load_from=path)]
+            runs = [before + fresh_run(target, case, train, "in the resumed process", ks=ks, load_from=path)]
         else:
             before = train(target, case, ks, stop=at, save_to=path)
             runs = [before + after for after in group().run(target, case, ks=ks, load_from=path)]
@@ -177,7 +93,7 @@ def check_reshard(target: TargetSpec, case: Case, direction: str) -> Verdict:
                           f"checkpointed through DCP on {saved}, resumed on {resumed} (rank {{rank}}): the run "
                           "differs from the uninterrupted one")
 
-    return guarded(target, check, case, body)
+    return guarded(target, check, case, body, start=warm)
 
 
 def check_world_size(target: TargetSpec, case: Case, check: str = "distributed.world_size") -> Verdict:
@@ -198,7 +114,7 @@ def check_world_size(target: TargetSpec, case: Case, check: str = "distributed.w
         path = _checkpoint_dir()
         try:
             before = group().run(target, case, ks=ks_old, stop=at, save_to=path)[0]
-            resumed = before + train(target, case, ks_new, load_from=path)
+            resumed = before + fresh_run(target, case, train, "in the resumed process", ks=ks_new, load_from=path)
         except (TargetError, CheckpointError) as exc:
             return _world_size_verdict(target, case, check, RAISES, str(exc).splitlines()[0])
         if first_divergence(checkpoint_run, resumed) is None:
@@ -208,7 +124,7 @@ def check_world_size(target: TargetSpec, case: Case, check: str = "distributed.w
         div = first_divergence(checkpoint_run, resumed)
         return _world_size_verdict(target, case, check, HYBRID, div.describe())
 
-    return guarded(target, check, case, body)
+    return guarded(target, check, case, body, start=warm)
 
 
 def _world_size_verdict(target, case, check, outcome: str, evidence: str = "") -> Verdict:
@@ -225,7 +141,4 @@ def _world_size_verdict(target, case, check, outcome: str, evidence: str = "") -
 
 def unreachable(target: TargetSpec) -> Optional[str]:
     """Why the ranks can't import `target`, or None."""
-    if reference(target) is None:
-        return (f"{target.name} is defined where the ranks (other processes) can't import it "
-                f"(source {target.source!r}: a test file or an object built at run time)")
-    return None
+    return unreachable_from(target, "the ranks (other processes)")

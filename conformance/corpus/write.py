@@ -34,7 +34,7 @@ import hypothesis
 import torch
 from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
-from conformance.checks.fresh_process import reference
+from conformance.processes.fresh import reference
 from conformance.corpus.store import Corpus, Entry, StoredCheckpoint, write_entry_files
 from conformance.harness.errors import CheckpointError, Rejected, TargetError
 from conformance.harness.run import run

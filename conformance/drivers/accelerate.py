@@ -70,7 +70,8 @@ import torch
 import torch.distributed as dist
 from hypothesis import strategies as st
 
-from conformance.checks.distributed import WORLD, group, unreachable
+from conformance.processes.fresh import unreachable
+from conformance.processes.ranks import WORLD, group
 from conformance.drivers.base import Driver
 from conformance.drivers.common import objects, recording
 from conformance.harness.ddp import train as plain_loop

@@ -27,6 +27,17 @@ class CheckpointError(Exception):
         super().__init__(f"{action}: {type(exc).__name__}: {exc}")
 
 
+class SuiteError(Exception):
+    """The suite's own machinery failed (a process that died, a rank that can't import): never the target's.
+
+    `part` names it ("the fresh process", "rank 1 of 2").
+    """
+
+    def __init__(self, part: str, cause: str) -> None:
+        self.part = part
+        super().__init__(f"{part}: {cause}")
+
+
 class Rejected(Exception):
     """The uninterrupted run raised: the case is invalid for this target.
 

@@ -9,7 +9,7 @@ from typing import Callable, Optional
 
 from conformance.harness import timelimit
 from conformance.model.case import Case
-from conformance.harness.errors import CheckpointError, Rejected, TargetError
+from conformance.harness.errors import CheckpointError, Rejected, SuiteError, TargetError
 from conformance.harness.run import RunResult, run
 from conformance.harness.recipes import canonical
 from conformance.spec import TargetSpec
@@ -52,19 +52,25 @@ def timeout_verdict(target: TargetSpec, check: str, case: Case, phase: str, mess
     return Verdict(target.name, check, ERROR, case, message=message, details={"phase": phase, "raised": "timeout", "timeout": True})
 
 
-def guarded(target: TargetSpec, check: str, case: Case, body: Callable[[], Verdict]) -> Verdict:
+def guarded(target: TargetSpec, check: str, case: Case, body: Callable[[], Verdict],
+            start: Optional[Callable[[], None]] = None) -> Verdict:
     """Run `body` under the per-example time limit, turning a target's exception
     or hang into an `error` verdict.
 
-    Once a target has timed out, its later examples (in every check of this
-    process) fail at once with the same message: a hang costs one time limit,
-    not one per example or per check.
+    `start` (starting the suite's processes) runs first, outside the time
+    limit, which times the target; a `SuiteError` from either is an `error`
+    naming the suite's part, never the target's and never a timeout. Once a
+    target has timed out, its later examples (in every check of this process)
+    fail at once with the same message: a hang costs one time limit, not one
+    per example or per check.
     """
     if target.name in TIMED_OUT:
         earlier = TIMED_OUT[target.name]
         return timeout_verdict(target, check, case, "", earlier + "\n  (an earlier example timed out: "
                                "this target's later examples, in every check, are not run)")
     try:
+        if start is not None:
+            start()
         with timelimit.limit():
             return body()
     except TargetError as exc:
@@ -73,6 +79,10 @@ def guarded(target: TargetSpec, check: str, case: Case, body: Callable[[], Verdi
         return error_verdict(target, check, case, exc)
     except timelimit.TargetTimeout:
         return timeout_verdict(target, check, case, "the harness")
+    except SuiteError as exc:
+        return Verdict(target.name, check, ERROR, case, details={"phase": "suite", "suite": exc.part},
+                       message=f"the suite's own machinery failed, not {target.name}: {exc}\n  what to fix: "
+                       "nothing in the target; this is an error of the suite (its environment or processes)")
     except CheckpointError as exc:
         return Verdict(
             target.name, check, FAIL, case,

@@ -64,6 +64,31 @@ def load(ref: str) -> list:
         return [BrokenTarget(ref, str(exc))]
 
 
+def quiet(ref: str, name: str, capabilities: Capabilities) -> Optional[TargetSpec]:
+    """The target `name` that `ref` names, found in another interpreter without running any of it.
+
+    `load` probes a class or factory to infer its configs, which runs it; a
+    fresh process must not have run the target before it resumes. A
+    `TargetSpec` (or a built-in) comes as it is; a class or factory is built as
+    `load` builds it, with the `capabilities` the loading process found. None
+    when `ref` holds no such target.
+    """
+    obj = resolve_attr(ref)
+    members = list(obj.items()) if isinstance(obj, dict) else (
+        [(None, m) for m in obj] if isinstance(obj, (list, tuple)) else [(None, obj)])
+    for key, member in members:
+        if isinstance(member, TargetSpec):
+            if member.name == name:
+                return member
+            continue
+        builtin = _builtin(member) if callable(member) else None
+        if builtin is not None and builtin.name == name:
+            return builtin
+        if name in (key, getattr(member, "__name__", None), ref.rpartition(":")[2].split(".")[-1]) and callable(member):
+            return TargetSpec(name=name, build=_builder(member), capabilities=capabilities, source=ref)
+    return None
+
+
 def resolve_attr(ref: str) -> Any:
     module_name, _, attr = ref.partition(":")
     if not module_name or not attr:

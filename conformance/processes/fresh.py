@@ -1,0 +1,160 @@
+"""A fresh interpreter per job: `fresh_run(target, case, job, **kwargs)`.
+
+Each job runs in a new child of a `forkserver` whose server imported `PRELOAD`
+(torch and the suite's harness) and nothing of any target. A fork of the test
+process would copy its globals, and a reused worker would keep what an earlier
+job left there; here every job starts from an interpreter that has never run
+the target. The child finds the target by its reference (`reference`) with
+`loading.quiet`, which never runs it, then runs `job(target, case, **kwargs)`.
+"""
+
+from __future__ import annotations
+
+import atexit
+import concurrent.futures
+import importlib.util
+import multiprocessing
+import traceback
+from typing import Callable, Optional
+
+from conformance.harness import timelimit
+from conformance.harness.errors import CheckpointError, SuiteError, TargetError
+from conformance.model.case import Case
+from conformance.spec import TargetSpec
+from conformance.targets.loading import LoadError, quiet
+from conformance.targets.selection import select
+
+# What the fork server imports before it forks a child: torch and the suite's harness, never a target.
+PRELOAD = ["torch", "torch.distributed.checkpoint", "conformance.harness.run", "conformance.harness.ddp",
+           "conformance.targets.selection"]
+_POOL: list = []
+
+
+class RemoteError(Exception):
+    """The target raised in the other process; carries its own traceback text."""
+
+
+def context():
+    """The forkserver context every fresh process and rank is forked from."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(PRELOAD)
+    return ctx
+
+
+def reference(target: TargetSpec) -> Optional[str]:
+    """How another interpreter finds `target`, or None when it can't."""
+    if target.source == "torch":
+        return target.name
+    module, colon, _ = target.source.partition(":")
+    if not colon:
+        return None
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        found = False
+    return target.source if found else None
+
+
+def unreachable(target: TargetSpec, where: str = "another interpreter") -> Optional[str]:
+    """Why another process can't import `target`, or None; says what to set."""
+    if reference(target) is None:
+        return (f"{target.name} is defined where {where} can't import it (source {target.source!r}); "
+                "what to fix: set TargetSpec.source to the importable 'MODULE:ATTR' that holds it")
+    return None
+
+
+def find(ref: str, name: str, capabilities) -> tuple:
+    """In another process: (the target, "") that `ref` names, found without running it, or (None, why not)."""
+    if ":" not in ref:  # a built-in, by name
+        good, broken = select([ref])
+        matches = [t for t in good if t.name == name] or good
+        return (matches[0], "") if matches else (None, broken[0].problem if broken else f"{ref} gave no target")
+    try:
+        target = quiet(ref, name, capabilities)
+    except LoadError as exc:
+        return None, str(exc)
+    return (target, "") if target is not None else (None, f"{ref} holds no target named {name!r}")
+
+
+def answer(run_it) -> tuple:
+    """In another process: `run_it()`'s records, or the target's or the checkpoint's error, as plain data."""
+    try:
+        return ("records", run_it())
+    except TargetError as exc:
+        return ("raised", exc.phase, f"{type(exc.exc).__name__}: {exc.exc}", exc.trace)
+    except CheckpointError as exc:
+        return ("checkpoint", str(exc))
+    except Exception as exc:  # noqa: BLE001 - the suite's own code failed there: say so, with its traceback
+        return ("suite", f"{type(exc).__name__}: {exc}\n" + traceback.format_exc())
+
+
+def unpack(target: TargetSpec, reply: tuple, where: str) -> list:
+    """Here: the records of an `answer` from another process (`where`), or its error raised again."""
+    if reply[0] == "records":
+        return reply[1]
+    if reply[0] == "raised":
+        _, phase, what, trace = reply
+        error = TargetError(phase, RemoteError(f"{what} ({where})"))
+        error.trace = trace
+        raise error
+    if reply[0] == "checkpoint":
+        raise CheckpointError(where, RemoteError(reply[1]))
+    part = where.removeprefix("in the ").removeprefix("on ")
+    if reply[0] == "suite":
+        raise SuiteError(part, reply[1])
+    raise SuiteError(part, f"{target.name} could not be loaded there (this process loaded it): {reply[1]}")
+
+
+def job_in_child(ref: str, name: str, capabilities, case: Case, job: Callable, kwargs: dict) -> tuple:
+    """In the child: find the target by `ref` (without running it), then `job(target, case, **kwargs)`."""
+    import torch
+
+    torch.set_num_threads(1)
+    target, problem = find(ref, name, capabilities)
+    if target is None:
+        return ("unloadable", problem)
+    return answer(lambda: job(target, case, **kwargs))
+
+
+def _pool() -> concurrent.futures.ProcessPoolExecutor:
+    if not _POOL:
+        _POOL.append(concurrent.futures.ProcessPoolExecutor(1, mp_context=context(), max_tasks_per_child=1))
+        atexit.register(stop)
+    return _POOL[0]
+
+
+def warm() -> None:
+    """Start the fork server (it imports `PRELOAD`) outside any time limit: start-up is the suite's cost.
+
+    Call before the target's timed part; a server that cannot start is a `SuiteError`.
+    """
+    if _POOL:
+        return
+    try:
+        _pool().submit(int).result()
+    except Exception as exc:  # noqa: BLE001 - any failure to start is the suite's
+        stop()
+        raise SuiteError("the fresh-process server", f"{type(exc).__name__}: {exc}") from None
+
+
+def stop() -> None:
+    while _POOL:
+        _POOL.pop().shutdown(wait=False, cancel_futures=True)
+
+
+def fresh_run(target: TargetSpec, case: Case, job: Callable, where: str = "in the fresh process", **kwargs) -> list:
+    """`job(target, case, **kwargs)`'s records, run in a new interpreter that never ran the target.
+
+    `job` is a module-level function (it travels by reference). The target's
+    errors come back as its own; a child that dies is a `SuiteError`.
+    """
+    future = _pool().submit(job_in_child, reference(target), target.name, target.capabilities, case, job, kwargs)
+    try:
+        reply = future.result(timeout=timelimit.SECONDS or None)
+    except concurrent.futures.TimeoutError:
+        stop()  # the child hangs: a new pool serves the next job
+        raise timelimit.TargetTimeout(f"the run {where} did not finish") from None
+    except concurrent.futures.process.BrokenProcessPool as exc:
+        stop()
+        raise SuiteError("the fresh process", f"it died before it answered ({exc})") from None
+    return unpack(target, reply, where)
