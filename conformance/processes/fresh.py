@@ -25,7 +25,7 @@ from conformance.targets.loading import LoadError, quiet
 from conformance.targets.selection import select
 
 # What the fork server imports before it forks a child: torch and the suite's harness, never a target.
-PRELOAD = ["torch", "torch.distributed.checkpoint", "conformance.harness.run", "conformance.harness.ddp",
+PRELOAD = ["torch", "torch.distributed.checkpoint", "conformance.harness.run", "conformance.processes.warmup",
            "conformance.targets.selection"]
 _POOL: list = []
 
