@@ -10,8 +10,6 @@ the target. The child finds the target by its reference (`reference`) with
 
 from __future__ import annotations
 
-import atexit
-import concurrent.futures
 import importlib.util
 import multiprocessing
 import traceback
@@ -27,7 +25,7 @@ from conformance.targets.selection import select
 # What the fork server imports before it forks a child: torch and the suite's harness, never a target.
 PRELOAD = ["torch", "torch.distributed.checkpoint", "conformance.harness.run", "conformance.processes.warmup",
            "conformance.targets.selection"]
-_POOL: list = []
+_STARTED: list = []  # the fork server has started
 
 
 class RemoteError(Exception):
@@ -116,11 +114,14 @@ def job_in_child(ref: str, name: str, capabilities, case: Case, job: Callable, k
     return answer(lambda: job(target, case, **kwargs))
 
 
-def _pool() -> concurrent.futures.ProcessPoolExecutor:
-    if not _POOL:
-        _POOL.append(concurrent.futures.ProcessPoolExecutor(1, mp_context=context(), max_tasks_per_child=1))
-        atexit.register(stop)
-    return _POOL[0]
+def _child(conn, job: tuple) -> None:
+    """The child's whole life: one job, its answer sent back, exit."""
+    try:
+        conn.send(job_in_child(*job))
+    except BaseException as exc:  # noqa: BLE001 - the answer could not be made or sent: the suite's failure
+        conn.send(("suite", f"{type(exc).__name__}: {exc}\n" + traceback.format_exc()))
+    finally:
+        conn.close()
 
 
 def warm() -> None:
@@ -128,18 +129,15 @@ def warm() -> None:
 
     Call before the target's timed part; a server that cannot start is a `SuiteError`.
     """
-    if _POOL:
+    if _STARTED:
         return
     try:
-        _pool().submit(int).result()
+        process = context().Process(target=int)
+        process.start()
+        process.join()
     except Exception as exc:  # noqa: BLE001 - any failure to start is the suite's
-        stop()
         raise SuiteError("the fresh-process server", f"{type(exc).__name__}: {exc}") from None
-
-
-def stop() -> None:
-    while _POOL:
-        _POOL.pop().shutdown(wait=False, cancel_futures=True)
+    _STARTED.append(True)
 
 
 def fresh_run(target: TargetSpec, case: Case, job: Callable, where: str = "in the fresh process", **kwargs) -> list:
@@ -148,13 +146,23 @@ def fresh_run(target: TargetSpec, case: Case, job: Callable, where: str = "in th
     `job` is a module-level function (it travels by reference). The target's
     errors come back as its own; a child that dies is a `SuiteError`.
     """
-    future = _pool().submit(job_in_child, reference(target), target.name, target.capabilities, case, job, kwargs)
+    ctx = context()
+    here, there = ctx.Pipe(duplex=False)
+    process = ctx.Process(target=_child, daemon=True, args=(
+        there, (reference(target), target.name, target.capabilities, case, job, kwargs)))
+    process.start()
+    there.close()
     try:
-        reply = future.result(timeout=timelimit.SECONDS or None)
-    except concurrent.futures.TimeoutError:
-        stop()  # the child hangs: a new pool serves the next job
-        raise timelimit.TargetTimeout(f"the run {where} did not finish") from None
-    except concurrent.futures.process.BrokenProcessPool as exc:
-        stop()
-        raise SuiteError("the fresh process", f"it died before it answered ({exc})") from None
+        if not here.poll(timelimit.SECONDS or None):
+            raise timelimit.TargetTimeout(f"the run {where} did not finish")
+        reply = here.recv()
+    except EOFError:
+        process.join(timeout=5)
+        raise SuiteError(where.removeprefix("in the "), f"it exited (code {process.exitcode}) before it "
+                         "answered") from None
+    finally:
+        here.close()
+        process.join(timeout=5)
+        if process.is_alive():
+            process.kill()
     return unpack(target, reply, where)
