@@ -3,8 +3,10 @@
 For each stored checkpoint the reader does what a user does after a torch
 upgrade: `torch.load(weights_only=True)` of the file, then the canonical
 recipe (construct as originally, load the optimizer state, load the scheduler
-state) and the rest of the case. The records of the resumed run, after the
-stored ones up to the checkpoint, must equal the stored trajectory exactly.
+state) and the rest of the case, in a fresh interpreter that has never run
+the target (`conformance/processes/fresh.py`; in this process only for a
+target no other process can import). The records of the resumed run, after
+the stored ones up to the checkpoint, must equal the stored trajectory exactly.
 
 When they don't, the verdict says which of two things happened:
 
@@ -31,6 +33,7 @@ from conformance.harness.live import fresh
 from conformance.harness.oracle import guarded
 from conformance.harness.run import run
 from conformance.model.verdict import ERROR, FAIL, PASS, Verdict, first_divergence
+from conformance.processes.fresh import fresh_run, reference, warm
 from conformance.spec import TargetSpec
 
 CHECK = "resume.corpus"
@@ -106,6 +109,12 @@ def _current_state(target: TargetSpec, case) -> Any:
         return target.adapter.state_dict(session.scheduler)
 
 
+def resume_stored(target: TargetSpec, case, path: str) -> list:
+    """In the fresh process: load the stored checkpoint as a user does, resume, run the rest of the case."""
+    ckpt, _ = load_checkpoint(path)
+    return run(target, case, interruptions=(), resume_from=ckpt).records
+
+
 def check_entry(target: TargetSpec, corpus: Corpus, entry: Entry, stored: StoredCheckpoint) -> Verdict:
     """`resume.corpus` for one stored checkpoint of one entry."""
     try:
@@ -118,9 +127,13 @@ def check_entry(target: TargetSpec, corpus: Corpus, entry: Entry, stored: Stored
              f"{stored.opt_steps} optimizer and {stored.sched_steps} scheduler steps")
 
     def body() -> Verdict:
-        ckpt, note = load_checkpoint(corpus.checkpoint_path(entry, stored))
-        resumed = run(target, case, interruptions=(), resume_from=ckpt)
-        actual = expected[:stored.opt_steps] + resumed.records
+        path = corpus.checkpoint_path(entry, stored)
+        ckpt, note = load_checkpoint(path)
+        if reference(target) is not None:  # a pristine interpreter, as after a real upgrade
+            resumed = fresh_run(target, case, resume_stored, "in the fresh process", path=str(path))
+        else:
+            resumed = run(target, case, interruptions=(), resume_from=ckpt).records
+        actual = expected[:stored.opt_steps] + resumed
         div = first_divergence(expected, actual)
         notes = [note] if note else []
         if note:
@@ -154,7 +167,7 @@ def check_entry(target: TargetSpec, corpus: Corpus, entry: Entry, stored: Stored
         details.update(schedule_changed=schedule is not None, keys=diff, uninterrupted_now=now)
         return Verdict(target.name, CHECK, FAIL, case, div, message="\n".join(lines), details=details)
 
-    verdict = guarded(target, CHECK, case, body)
+    verdict = guarded(target, CHECK, case, body, start=warm)
     if not verdict.ok and where not in verdict.message:
         verdict.message = f"{where}, written by torch {old}:\n{verdict.message}"
     return verdict
