@@ -1,9 +1,11 @@
 """Installed from a wheel, the suite runs in a user's own repo: no conftest of ours, no checkout.
 
-The wheel is built from this checkout and installed (without dependencies)
-into a throwaway venv. The venv sees the running environment's packages
-(torch, Hypothesis, pytest...) through a plain path entry, which does not run
-the editable install's hooks, so `conformance` can only come from the wheel.
+The wheel is built from this checkout and installed into a throwaway venv
+that holds only what the wheel declares: torch first (the lock's CPU build,
+as the README says), then the wheel with its declared dependencies at the
+lock's versions. A package the suite needs but does not declare fails here
+(numpy did: DCP's load on the ranks needs it). `conformance` can only come
+from the wheel.
 The run happens in a temp directory holding only a user module, plus folders
 named `reports` and `strategies` of the user's own, which the installed suite
 must not shadow.
@@ -15,7 +17,6 @@ import json
 import os
 import subprocess
 import sys
-import sysconfig
 import textwrap
 from pathlib import Path
 
@@ -74,15 +75,15 @@ def installed(tmp_path_factory):
                      "-w", str(base / "dist"), str(ROOT)], cwd=base)
     assert code == 0, out[-3000:]
     (wheel,) = (base / "dist").glob("lr_resume_conformance-*.whl")
-    code, out = run([sys.executable, "-m", "venv", "--without-pip", str(base / "venv")], cwd=base)
+    code, out = run([sys.executable, "-m", "venv", str(base / "venv")], cwd=base)
     assert code == 0, out
     python = base / "venv" / "bin" / "python"
-    purelib = run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], base)[1].strip()
-    # The running environment's packages, as plain paths: no .pth hooks, so no editable suite.
-    Path(purelib, "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    code, out = run([sys.executable, "-m", "pip", "install", "--no-deps", "--no-compile", "-q",
-                     "--target", purelib, str(wheel)], cwd=base)
-    assert code == 0, out[-3000:]
+    pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    lock = ROOT / "requirements" / "lock.txt"
+    torch_pin = next(line.strip() for line in lock.read_text().splitlines() if line.startswith("torch=="))
+    for args in ([torch_pin], ["-c", str(lock), str(wheel)]):  # torch first: the local CPU wheel
+        code, out = run(pip + args, cwd=base)
+        assert code == 0, out[-3000:]
     user = base / "user"
     (user / "reports").mkdir(parents=True)
     (user / "strategies").mkdir()
