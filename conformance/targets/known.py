@@ -106,7 +106,8 @@ class KnownFailure:
     @property
     def xfail_reason(self) -> str:
         link = f" ({self.relation + ': ' if self.relation else ''}{self.link})" if self.link else ""
-        return self.reason + link + "".join(f"; and: {k.xfail_reason}" for k in self.also)
+        others = dict.fromkeys(k.xfail_reason for k in self.also if k.reason != self.reason)
+        return self.reason + link + "".join(f"; and: {reason}" for reason in others)
 
 
 def grouped(records) -> dict:
