@@ -118,6 +118,7 @@ def hypothesis_test(plan: Planned, target: TargetSpec, key: str, known: Optional
         return search
 
     refused: list[Rejected] = []  # why generated cases lie outside the target's domain
+    judged_cases: list = []  # cases that were judged, for the message when Hypothesis gives up
 
     @check_settings(check.budget, known is not None)
     @given(data=st.data())
@@ -135,6 +136,7 @@ def hypothesis_test(plan: Planned, target: TargetSpec, key: str, known: Optional
                                 details={"kind": exc.kind}))
             event(f"case rejected: {exc.kind}")
             reject()  # the target cannot run this case uninterrupted: no evidence either way
+        judged_cases.append(drawn)
         if not expect(verdict, observe, known).ok and covered is not None:
             covered.append(verdict)
 
@@ -146,7 +148,7 @@ def hypothesis_test(plan: Planned, target: TargetSpec, key: str, known: Optional
         except (Unsatisfiable, FailedHealthCheck) as exc:
             if not refused:
                 raise
-            expect(all_rejected(target, plan, refused, exc), observe)
+            expect(all_rejected(target, plan, refused, exc, len(judged_cases)), observe)
 
     run.hypothesis_test = test  # the Hypothesis test itself (settings, database key)
     return run
@@ -156,9 +158,10 @@ def _case_of(drawn):
     return drawn if isinstance(drawn, Case) else next((d for d in drawn if isinstance(d, Case)), None)
 
 
-def all_rejected(target: TargetSpec, plan: Planned, refused: list, exc: Exception) -> Verdict:
-    """One error for a check whose every generated case was rejected: the exceptions, and what to pin."""
+def all_rejected(target: TargetSpec, plan: Planned, refused: list, exc: Exception, judged: int = 0) -> Verdict:
+    """One error for a check whose generated cases were (nearly) all rejected: the exceptions, and what to pin."""
     kinds = ", ".join(dict.fromkeys(r.kind for r in refused))
+    how_many = "every generated case" if not judged else f"too many generated cases (only {judged} judged)"
     if target.inferred:
         args = "; ".join(f"`{arg}` {how}" for arg, how in target.inferred.items())
         fix = (f"its configs were inferred from the signature ({args}) and none of them runs: pin the argument "
@@ -167,7 +170,7 @@ def all_rejected(target: TargetSpec, plan: Planned, refused: list, exc: Exceptio
     else:
         fix = "the target's config strategy (TargetSpec.configs) generates configs it does not accept"
     return Verdict(target.name, plan.id, ERROR,
-                   message=f"the target rejected every generated case ({len(refused)}: {kinds}), so nothing was "
+                   message=f"the target rejected {how_many} ({len(refused)} rejected: {kinds}), so too little was "
                    f"checked; the first: {refused[0]}\n  what to fix: {fix} ({type(exc).__name__})")
 
 
