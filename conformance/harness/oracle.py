@@ -43,10 +43,11 @@ TIMED_OUT: dict = {}  # target name -> the first timeout's message (its later ex
 
 def timeout_verdict(target: TargetSpec, check: str, case: Case, phase: str, message: str = "") -> Verdict:
     if not message:
+        limit = (f"within the {timelimit.SECONDS:g} s per-example time limit" if timelimit.SECONDS else
+                 "in time (the per-example limit is off; the limit of the ranks' own wait ran out, twice)")
         message = (
-            f"{target.name} timed out in {phase}: no result within the {timelimit.SECONDS:g} s "
-            "per-example time limit\n  what to fix: the target hangs (an endless loop or a wait?); "
-            "raise the limit with --lrc-timeout SECONDS if it is only slow"
+            f"{target.name} timed out in {phase}: no result {limit}\n  what to fix: the target hangs (an endless "
+            "loop or a wait?); raise the limit with --lrc-timeout SECONDS if it is only slow"
         )
         TIMED_OUT[target.name] = message
     return Verdict(target.name, check, ERROR, case, message=message, details={"phase": phase, "raised": "timeout", "timeout": True})
