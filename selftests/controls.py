@@ -214,42 +214,28 @@ class MomentumCycle(StepDecay):
                 group["momentum"] = m
 
 
-class WarmupCosine:
+class WarmupCosine(StepDecay):
     """Linear warmup over `warmup` steps, then cosine to 0 at `total`: correct, with a narrow, unvalidated
     domain (warmup >= total divides by zero in step(), as many real schedules do)."""
 
     def __init__(self, optimizer, warmup=4, total=40):
-        self.optimizer, self.warmup, self.total, self.t = optimizer, warmup, total, 0
-        self.base_lrs = [g["lr"].clone() if isinstance(g["lr"], torch.Tensor) else g["lr"]
-                         for g in optimizer.param_groups]
-        self._apply()
+        self.warmup, self.total = warmup, total
+        super().__init__(optimizer)
 
-    def _factor(self):
+    def _values(self):
         if self.t < self.warmup:
-            return (self.t + 1) / self.warmup
-        progress = (self.t - self.warmup) / (self.total - self.warmup)
-        return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
-
-    def _apply(self):
-        factor = self._factor()
-        for group, base in zip(self.optimizer.param_groups, self.base_lrs):
-            group["lr"] = base * factor
-        self._last = [base * factor for base in self.base_lrs]
-
-    def step(self):
-        self.t += 1
-        self._apply()
-
-    def get_last_lr(self):
-        return list(self._last)
+            factor = (self.t + 1) / self.warmup
+        else:
+            progress = (self.t - self.warmup) / (self.total - self.warmup)
+            factor = 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+        return [base * factor for base in self.base_lrs]
 
     def state_dict(self):
-        return {"t": self.t, "warmup": self.warmup, "total": self.total, "base_lrs": list(self.base_lrs)}
+        return {**super().state_dict(), "warmup": self.warmup, "total": self.total}
 
     def load_state_dict(self, state):
-        self.t, self.warmup, self.total = state["t"], state["warmup"], state["total"]
-        self.base_lrs = list(state["base_lrs"])
-        self._last = [base * self._factor() for base in self.base_lrs]
+        self.warmup, self.total = state["warmup"], state["total"]
+        super().load_state_dict(state)
 
 
 class BetaCycle(StepDecay):

@@ -207,18 +207,24 @@ def replay_known(plan: Planned, target: TargetSpec, known: Optional[KnownFailure
     failing = []
     for record in (known.records if known is not None else ()):
         replayed = replay(plan, target, record, observe, run)
-        if replayed is None:
-            continue
-        if not replayed.ok:
-            changed = record.changed(replayed)
-            if changed:
-                raise KnownFailureChanged(f"known failure changed: {changed}\n" + replayed.explain())
+        if replayed is not None and settled(record, replayed, f"The registered example of {target.name} {plan.id}"):
             failing.append(replayed)
-        elif record.strict():
-            raise UnexpectedPass(f"stale known failure: fixed upstream? The registered example of {target.name} "
-                                 f"{plan.id} passes on {record.versions}, which the record lists: "
-                                 f"{record.xfail_reason}\n" + replayed.explain())
     return failing[0] if failing else None
+
+
+def settled(record: KnownFailure, replayed: Verdict, what: str) -> bool:
+    """True when `record`'s replayed example (`what`) still fails as registered; False when it passed off the
+    record's versions. Raises `KnownFailureChanged` when it fails otherwise, `UnexpectedPass` when it passes on
+    a version the record lists."""
+    if not replayed.ok:
+        changed = record.changed(replayed)
+        if changed:
+            raise KnownFailureChanged(f"known failure changed: {changed}\n" + replayed.explain())
+        return True
+    if record.strict():
+        raise UnexpectedPass(f"stale known failure: fixed upstream? {what} passes on {record.versions}, which the "
+                             f"record lists: {record.xfail_reason}\n" + replayed.explain())
+    return False
 
 
 def run_check(plan: Planned, target: TargetSpec, known: Optional[KnownFailure] = None,

@@ -35,7 +35,8 @@ def error_verdict(target: TargetSpec, check: str, case: Case, exc: TargetError) 
         message += f"\n  what to fix: {hint}"
     message += "".join(f"\n  note: {note}" for note in exc.notes)
     message += "\n  the target's traceback:\n" + exc.trace
-    return Verdict(target.name, check, ERROR, case, message=message, details={"phase": exc.phase, "raised": type(exc.exc).__name__})
+    return Verdict(target.name, check, ERROR, case, message=message,
+                   details={"phase": exc.phase, "raised": type(exc.exc).__name__})
 
 
 TIMED_OUT: dict = {}  # target name -> the first timeout's message (its later examples fail fast)
@@ -50,7 +51,8 @@ def timeout_verdict(target: TargetSpec, check: str, case: Case, phase: str, mess
             "loop or a wait?); raise the limit with --lrc-timeout SECONDS if it is only slow"
         )
         TIMED_OUT[target.name] = message
-    return Verdict(target.name, check, ERROR, case, message=message, details={"phase": phase, "raised": "timeout", "timeout": True})
+    return Verdict(target.name, check, ERROR, case, message=message,
+                   details={"phase": phase, "raised": "timeout", "timeout": True})
 
 
 def guarded(target: TargetSpec, check: str, case: Case, body: Callable[[], Verdict],
@@ -127,8 +129,8 @@ def outside_domain(target: TargetSpec, verdict: Verdict) -> Optional[Rejected]:
             uninterrupted(target, verdict.case)
     except Rejected as exc:
         return exc
-    except timelimit.TargetTimeout:
-        return None
+    except timelimit.TargetTimeout:  # a hang is judged as the timeout it already was
+        pass
     return None
 
 

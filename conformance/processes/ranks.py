@@ -21,7 +21,7 @@ from conformance.harness.ddp import train
 from conformance.harness.errors import SuiteError
 from conformance.harness.scratch import scratch_dir
 from conformance.model.case import Case
-from conformance.processes.fresh import answer, context, find, reference, unpack, warm
+from conformance.processes.fresh import context, job_in_child, reference, unpack, warm
 from conformance.spec import TargetSpec
 
 WORLD = 2
@@ -41,10 +41,7 @@ def _rank_main(rank: int, init_file: str, job: tuple, outbox) -> None:
     except BaseException as exc:  # noqa: BLE001 - the suite's own start-up failed on this rank
         outbox.put((rank, ("suite", f"{type(exc).__name__}: {exc}")))
         return
-    ref, name, capabilities, case, run, kwargs = job
-    target, problem = find(ref, name, capabilities)
-    reply = ("unloadable", problem) if target is None else answer(lambda: run(target, case, **kwargs))
-    outbox.put((rank, reply))
+    outbox.put((rank, job_in_child(*job)))
     dist.destroy_process_group()
 
 
@@ -108,7 +105,3 @@ class Group:
 
 def group() -> Group:
     return Group()
-
-
-def stop() -> None:
-    """Nothing to stop: a group lives for one job."""

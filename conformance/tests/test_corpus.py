@@ -16,7 +16,7 @@ import warnings
 
 import pytest
 
-from conformance.checks.runner import KnownFailureChanged, UncoveredFailure, UnexpectedPass
+from conformance.checks.runner import UncoveredFailure, settled
 from conformance.corpus import CorpusCheck, CorpusError, open_corpus
 from conformance.model.verdict import ConformanceFailure
 from conformance.plugin.hooks import XFAILS, outcome_of
@@ -96,12 +96,10 @@ def _registered_entry(target, known, verdicts, bad) -> list:
         raise UncoveredFailure(f"a failure that is not the registered known failure (it covers entry {entry} only, "
                                f"this is {others[0].details.get('entry')}); registered: {known.xfail_reason}\n"
                                + others[0].explain())
-    mine = [v for v in bad if v.details.get("entry") == entry]
-    if mine and known.changed(mine[0]):
-        raise KnownFailureChanged(f"known failure changed: {known.changed(mine[0])}\n" + mine[0].explain())
-    if not mine and known.strict() and any(v.details.get("entry") == entry for v in verdicts):
-        raise UnexpectedPass(f"stale known failure: fixed upstream? Corpus entry {entry} of {target.name} resumes "
-                             f"exactly on {known.versions}, which the record lists: {known.xfail_reason}")
+    replayed = [v for v in verdicts if v.details.get("entry") == entry]
+    mine = [v for v in replayed if not v.ok]
+    if replayed:
+        settled(known, (mine or replayed)[0], f"Corpus entry {entry} of {target.name}")
     return mine
 
 
