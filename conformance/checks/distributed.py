@@ -71,7 +71,7 @@ def check_ranks(target: TargetSpec, case: Case, check: str = "distributed.ranks"
                           f"rank {{rank}} of {WORLD} (DDP, checkpointed and resumed through DCP on {WORLD} ranks) "
                           "differs from the single-process uninterrupted run")
 
-    return guarded(target, check, case, body, start=warm)
+    return guarded(target, check, case, body, start=lambda: warm(WORLD))
 
 
 def check_reshard(target: TargetSpec, case: Case, direction: str) -> Verdict:
@@ -93,7 +93,7 @@ def check_reshard(target: TargetSpec, case: Case, direction: str) -> Verdict:
                           f"checkpointed through DCP on {saved}, resumed on {resumed} (rank {{rank}}): the run "
                           "differs from the uninterrupted one")
 
-    return guarded(target, check, case, body, start=warm)
+    return guarded(target, check, case, body, start=lambda: warm(WORLD))
 
 
 def check_world_size(target: TargetSpec, case: Case, check: str = "distributed.world_size") -> Verdict:
@@ -124,7 +124,7 @@ def check_world_size(target: TargetSpec, case: Case, check: str = "distributed.w
         div = first_divergence(checkpoint_run, resumed)
         return _world_size_verdict(target, case, check, HYBRID, div.describe())
 
-    return guarded(target, check, case, body, start=warm)
+    return guarded(target, check, case, body, start=lambda: warm(WORLD))
 
 
 def _world_size_verdict(target, case, check, outcome: str, evidence: str = "") -> Verdict:

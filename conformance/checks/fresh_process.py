@@ -14,7 +14,7 @@ cannot import is skipped with what to set.
 from __future__ import annotations
 
 from conformance.harness.oracle import compare, guarded, nondeterminism
-from conformance.harness.run import run
+from conformance.harness.run import rest_of_run, run
 from conformance.model.case import Case
 from conformance.model.verdict import Verdict
 from conformance.processes.fresh import fresh_run, unreachable, warm
@@ -23,11 +23,6 @@ from conformance.spec import TargetSpec
 CHECK = "resume.fresh_process"
 
 __all__ = ["CHECK", "check_fresh_process", "unreachable"]
-
-
-def rest_of_run(target: TargetSpec, case: Case, checkpoint: dict) -> list:
-    """In the fresh process: resume from `checkpoint` and run the rest of `case`."""
-    return run(target, case, resume_from=checkpoint).records
 
 
 def check_fresh_process(target: TargetSpec, case: Case) -> Verdict:

@@ -143,3 +143,8 @@ def run(
         recorder.detach()
     result.warnings = [str(w.message) for w in caught]
     return result
+
+
+def rest_of_run(target: TargetSpec, case: Case, checkpoint: dict) -> list:
+    """The records of `case` resumed from `checkpoint` (canonical recipe): what another process runs."""
+    return run(target, case, resume_from=checkpoint).records

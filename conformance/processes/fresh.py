@@ -1,7 +1,8 @@
 """A fresh interpreter per job: `fresh_run(target, case, job, **kwargs)`.
 
 Each job runs in a new child of a `forkserver` whose server imported `PRELOAD`
-(torch and the suite's harness) and nothing of any target. A fork of the test
+(torch and the suite's harness) and nothing of any target; the child was
+forked ahead of need and has only waited for its job (`spares.py`). A fork of the test
 process would copy its globals, and a reused worker would keep what an earlier
 job left there; here every job starts from an interpreter that has never run
 the target. The child finds the target by its reference (`reference`) with
@@ -15,17 +16,16 @@ import multiprocessing
 import traceback
 from typing import Callable, Optional
 
-from conformance.harness import timelimit
 from conformance.harness.errors import CheckpointError, SuiteError, TargetError
 from conformance.model.case import Case
+from conformance.processes.spares import Pool, collect
 from conformance.spec import TargetSpec
 from conformance.targets.loading import LoadError, quiet
 from conformance.targets.selection import select
 
 # What the fork server imports before it forks a child: torch and the suite's harness, never a target.
-PRELOAD = ["torch", "torch.distributed.checkpoint", "conformance.harness.run", "conformance.processes.warmup",
-           "conformance.targets.selection"]
-_STARTED: list = []  # the fork server has started
+PRELOAD = ["torch", "torch.distributed.checkpoint", "conformance.harness.run", "conformance.harness.ddp",
+           "conformance.processes.warmup", "conformance.processes.ranks", "conformance.targets.selection"]
 
 
 class RemoteError(Exception):
@@ -37,6 +37,9 @@ def context():
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(PRELOAD)
     return ctx
+
+
+POOL = Pool(context)  # this process's spares: children of the server, waiting for a job
 
 
 def reference(target: TargetSpec) -> Optional[str]:
@@ -114,30 +117,10 @@ def job_in_child(ref: str, name: str, capabilities, case: Case, job: Callable, k
     return answer(lambda: job(target, case, **kwargs))
 
 
-def _child(conn, job: tuple) -> None:
-    """The child's whole life: one job, its answer sent back, exit."""
-    try:
-        conn.send(job_in_child(*job))
-    except BaseException as exc:  # noqa: BLE001 - the answer could not be made or sent: the suite's failure
-        conn.send(("suite", f"{type(exc).__name__}: {exc}\n" + traceback.format_exc()))
-    finally:
-        conn.close()
-
-
-def warm() -> None:
-    """Start the fork server (it imports `PRELOAD`) outside any time limit: start-up is the suite's cost.
-
-    Call before the target's timed part; a server that cannot start is a `SuiteError`.
-    """
-    if _STARTED:
-        return
-    try:
-        process = context().Process(target=int)
-        process.start()
-        process.join()
-    except Exception as exc:  # noqa: BLE001 - any failure to start is the suite's
-        raise SuiteError("the fresh-process server", f"{type(exc).__name__}: {exc}") from None
-    _STARTED.append(True)
+def warm(spares: int = 1) -> None:
+    """The fork server started (it imports `PRELOAD`) and `spares` children waiting for a job, before the
+    target's timed part: start-up is the suite's cost. A server that cannot start is a `SuiteError`."""
+    POOL.ready(spares)
 
 
 def fresh_run(target: TargetSpec, case: Case, job: Callable, where: str = "in the fresh process", **kwargs) -> list:
@@ -146,23 +129,7 @@ def fresh_run(target: TargetSpec, case: Case, job: Callable, where: str = "in th
     `job` is a module-level function (it travels by reference). The target's
     errors come back as its own; a child that dies is a `SuiteError`.
     """
-    ctx = context()
-    here, there = ctx.Pipe(duplex=False)
-    process = ctx.Process(target=_child, daemon=True, args=(
-        there, (reference(target), target.name, target.capabilities, case, job, kwargs)))
-    process.start()
-    there.close()
-    try:
-        if not here.poll(timelimit.SECONDS or None):
-            raise timelimit.TargetTimeout(f"the run {where} did not finish")
-        reply = here.recv()
-    except EOFError:
-        process.join(timeout=5)
-        raise SuiteError(where.removeprefix("in the "), f"it exited (code {process.exitcode}) before it "
-                         "answered") from None
-    finally:
-        here.close()
-        process.join(timeout=5)
-        if process.is_alive():
-            process.kill()
+    args = (reference(target), target.name, target.capabilities, case, job, kwargs)
+    spares = POOL.launch([(job_in_child, args)])
+    reply, = collect(spares, [where.removeprefix("in the ")], f"the run {where}")
     return unpack(target, reply, where)

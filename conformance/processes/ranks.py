@@ -11,9 +11,7 @@ naming the rank and its cause, within seconds.
 from __future__ import annotations
 
 import os
-import queue
 import tempfile
-import time
 from datetime import timedelta
 
 from conformance.harness import timelimit
@@ -21,15 +19,15 @@ from conformance.harness.ddp import train
 from conformance.harness.errors import SuiteError
 from conformance.harness.scratch import scratch_dir
 from conformance.model.case import Case
-from conformance.processes.fresh import context, job_in_child, reference, unpack, warm
+from conformance.processes.fresh import POOL, job_in_child, reference, unpack
+from conformance.processes.spares import collect
 from conformance.spec import TargetSpec
 
 WORLD = 2
 GROUP_TIMEOUT = timedelta(seconds=60)  # a collective one rank never joins fails instead of hanging
-POLL_SECONDS = 0.5  # how often a wait for the ranks looks for a rank that died
 
 
-def _rank_main(rank: int, init_file: str, job: tuple, outbox) -> None:
+def _rank_main(rank: int, init_file: str, job: tuple) -> tuple:
     """A rank: join the group, run the one job, answer, leave."""
     try:
         import torch
@@ -39,10 +37,10 @@ def _rank_main(rank: int, init_file: str, job: tuple, outbox) -> None:
         dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=WORLD,
                                 timeout=GROUP_TIMEOUT)
     except BaseException as exc:  # noqa: BLE001 - the suite's own start-up failed on this rank
-        outbox.put((rank, ("suite", f"{type(exc).__name__}: {exc}")))
-        return
-    outbox.put((rank, job_in_child(*job)))
+        return ("suite", f"{type(exc).__name__}: {exc}")
+    reply = job_in_child(*job)
     dist.destroy_process_group()
+    return reply
 
 
 class Group:
@@ -61,46 +59,17 @@ class Group:
         except timelimit.TargetTimeout:
             return self._once(target, case, run, kwargs)
 
-    def _once(self, target: TargetSpec, case: Case, run, kwargs: dict) -> list:
-        warm()
-        ctx = context()
-        init_file = os.path.join(tempfile.mkdtemp(dir=scratch_dir()), "init")
-        outbox = ctx.Queue()
-        job = (reference(target), target.name, target.capabilities, case, run, kwargs)
-        ranks = [ctx.Process(target=_rank_main, args=(r, init_file, job, outbox), daemon=True) for r in range(WORLD)]
-        for process in ranks:
-            process.start()
-        try:
-            answers = self._collect(ranks, outbox)
-        finally:
-            for process in ranks:
-                process.join(timeout=5)
-                if process.is_alive():
-                    process.kill()
-        return [unpack(target, answers[rank], f"on rank {rank} of {WORLD}") for rank in range(WORLD)]
-
     @staticmethod
-    def _collect(ranks: list, outbox) -> dict:
-        answers: dict = {}
-        limit = (timelimit.SECONDS or 0) + GROUP_TIMEOUT.total_seconds()
-        started = time.monotonic()
-        while len(answers) < WORLD:
-            try:
-                rank, reply = outbox.get(timeout=POLL_SECONDS)
-                answers[rank] = reply
-                continue
-            except queue.Empty:
-                pass
-            dead = [r for r, p in enumerate(ranks) if r not in answers and not p.is_alive()]
-            if dead:
-                raise SuiteError(f"rank {dead[0]} of {WORLD}", f"it exited (code {ranks[dead[0]].exitcode}) before "
-                                 "it answered")
-            if time.monotonic() - started > limit:
-                raise timelimit.TargetTimeout(f"the {WORLD} ranks did not finish within {limit:g} s")
-        bad = next(((r, a) for r, a in sorted(answers.items()) if a[0] == "suite"), None)
+    def _once(target: TargetSpec, case: Case, run, kwargs: dict) -> list:
+        init_file = os.path.join(tempfile.mkdtemp(dir=scratch_dir()), "init")
+        job = (reference(target), target.name, target.capabilities, case, run, kwargs)
+        ranks = POOL.launch([(_rank_main, (rank, init_file, job)) for rank in range(WORLD)])
+        names = [f"rank {rank} of {WORLD}" for rank in range(WORLD)]
+        answers = collect(ranks, names, f"the {WORLD} ranks")
+        bad = next(((name, a) for name, a in zip(names, answers) if a[0] == "suite"), None)
         if bad is not None:
-            raise SuiteError(f"rank {bad[0]} of {WORLD}", bad[1][1])
-        return answers
+            raise SuiteError(bad[0], bad[1][1])
+        return [unpack(target, answer, f"on {name}") for name, answer in zip(names, answers)]
 
 
 def group() -> Group:
