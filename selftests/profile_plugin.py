@@ -1,16 +1,16 @@
-"""The `ci-detect` Hypothesis profile for the self-tests' subprocess runs.
+"""The `ci-detect` and `ci-seeded-detect` Hypothesis profiles for the self-tests' subprocess runs.
 
-It is the `ci` profile without the shrink phase: the same derandomized
-examples, so the same first failing example is found, but the self-tests
-only need to see a broken scheduler reported, not its minimal example.
-Set LRC_SELFTEST_SHRINK=1 to run the plain `ci` profile instead.
+They are `ci` and `ci-seeded` without the shrink phase: the same examples, so
+the same first failing example is found, but the self-tests only need to see
+a broken scheduler reported, not its minimal example. Set
+LRC_SELFTEST_SHRINK=1 to run the plain `ci` profile instead.
 """
 
 from hypothesis import Phase, settings
 
 import conformance.checks.budget  # noqa: F401 - registers `ci`
 
-settings.register_profile(
-    "ci-detect", settings.get_profile("ci"),
-    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target],
-)
+for _detect, _parent in (("ci-detect", "ci"), ("ci-seeded-detect", "ci-seeded")):
+    settings.register_profile(
+        _detect, settings.get_profile(_parent), phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target],
+    )

@@ -21,13 +21,16 @@ def _statuses(path: Path) -> dict:
     return json.loads(path.read_text())
 
 
-def run_suite(shared: Path, key: str, args: list) -> dict:
-    """Run `python -m pytest *args` once per session; {exit, output, tests}."""
+def run_suite(shared: Path, key: str, args: list, profile: str = "") -> dict:
+    """Run `python -m pytest *args` once per session; {exit, output, tests}.
+
+    The profile is `ci-detect` (`ci` without shrinking; `ci` itself with LRC_SELFTEST_SHRINK=1) unless given.
+    """
     done = shared / f"{key}.json"
     with FileLock(str(shared / f"{key}.lock")):
         if not done.exists():
             xml, outcomes = shared / f"{key}.xml", shared / f"{key}.outcomes.json"
-            profile = "ci" if os.environ.get("LRC_SELFTEST_SHRINK") == "1" else "ci-detect"
+            profile = profile or ("ci" if os.environ.get("LRC_SELFTEST_SHRINK") == "1" else "ci-detect")
             cmd = [sys.executable, "-m", "pytest", "-n", "0", "-q", "-p", "no:cacheprovider",
                    "-p", "selftests.profile_plugin", "--hypothesis-profile", profile, f"--junitxml={xml}",
                    "-p", "selftests.outcomes_plugin", f"--outcomes-json={outcomes}",

@@ -45,6 +45,22 @@ def test_only_the_fresh_process_check_catches_module_level_state(global_checkpoi
     assert "fresh Python process" in message and "first divergence at optimizer step" in message
 
 
+# Arbitrary, fixed: the self-test gives the same verdict everywhere; benchmarks/seeds.py samples many more.
+SEEDS = (20261205, 7, 4242)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_state_in_a_global_or_class_attribute_is_caught_under_other_seeds(shared_dir, seed):
+    """As under `ci` (the bestiary's run), the suite's own `resume.fresh_process` catches both under
+    `ci-seeded` seeds: whatever examples ran before, each resumes in an interpreter of its own."""
+    run = run_suite(shared_dir, f"warmup_flags_{seed}",
+                    ["--target=selftests.bestiary:WarmupFlagGlobal", "--target=selftests.bestiary:WarmupFlagClassAttr",
+                     f"--hypothesis-seed={seed}", "-k", "fresh_process", *FILES], profile="ci-seeded-detect")
+    statuses = {t: s for t, (s, _) in run["tests"].items()}
+    assert statuses == {"test_resume_fresh_process[WarmupFlagGlobal]": "failed",
+                        "test_resume_fresh_process[WarmupFlagClassAttr]": "failed"}, (statuses, run["output"][-2000:])
+
+
 def test_correct_schedulers_resume_in_a_fresh_process():
     assert check_fresh_process(load("selftests.controls:StepDecay")[0], CASE).ok
     steplr = Case(OptimizerSetup("SGD", (0.1,), {"momentum": 0.9}), {"step_size": 2, "gamma": 0.5}, Plan(9, (4,)))

@@ -28,7 +28,7 @@ def configs_and_setups(draw, target):
 def cases(draw, target, interruptions=(1, 1), loop: Loop = PER_STEP, media=st.just("file"),
           max_epochs: int = MAX_EPOCHS):
     config, setup = draw(configs_and_setups(target))
-    plan = draw(plans(target, config, loop, interruptions, media, max_epochs), label="plan")
+    plan = draw(plans(target, config, loop, interruptions, media, max_epochs, setup), label="plan")
     return Case(setup, config, plan, loop)
 
 

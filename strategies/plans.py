@@ -6,6 +6,7 @@ from hypothesis import assume, strategies as st
 
 from conformance.model.case import Plan
 from conformance.model.loop import Loop
+from conformance.strategies.observed import observed_boundaries
 
 MAX_EPOCHS = 200
 
@@ -59,8 +60,12 @@ def metric_streams(draw, config: dict, length: int):
 
 @st.composite
 def plans(draw, target, config, loop: Loop, interruptions=(1, 1), media=st.just("file"),
-          max_epochs: int = MAX_EPOCHS):
-    """`max_epochs` caps the run length (cheap checks with many-batch loops lower it)."""
+          max_epochs: int = MAX_EPOCHS, setup=None):
+    """`max_epochs` caps the run length (cheap checks with many-batch loops lower it).
+
+    Interruptions favour the target's boundaries: its declared ones, else those seen in its
+    uninterrupted run under `setup` (`observed.py`).
+    """
     lo, hi = interruptions
     cap = min(max_epochs, target.max_steps(config) or max_epochs)
     # Each interruption needs an iteration of its own after the first.
@@ -71,8 +76,11 @@ def plans(draw, target, config, loop: Loop, interruptions=(1, 1), media=st.just(
     epochs = draw(short | st.integers(min_epochs, cap), label="epochs")
     total = len(loop.iterations(epochs))
     count = draw(st.integers(lo, min(hi, total - 1)), label="interruption count")
+    boundaries = target.boundaries(config)
+    if not boundaries and setup is not None:
+        boundaries = observed_boundaries(target, config, setup, epochs)
     points = draw(
-        interruption_points(loop, epochs, target.boundaries(config), count),
+        interruption_points(loop, epochs, boundaries, count),
         label="interruptions",
     )
     metrics = ()

@@ -20,7 +20,7 @@ from conformance.harness.errors import SuiteError
 from conformance.harness.scratch import scratch_dir
 from conformance.model.case import Case
 from conformance.processes.fresh import POOL, job_in_child, reference, unpack
-from conformance.processes.spares import collect
+from conformance.processes.spares import after_answer, collect
 from conformance.spec import TargetSpec
 
 WORLD = 2
@@ -38,9 +38,8 @@ def _rank_main(rank: int, init_file: str, job: tuple) -> tuple:
                                 timeout=GROUP_TIMEOUT)
     except BaseException as exc:  # noqa: BLE001 - the suite's own start-up failed on this rank
         return ("suite", f"{type(exc).__name__}: {exc}")
-    reply = job_in_child(*job)
-    dist.destroy_process_group()
-    return reply
+    after_answer(dist.destroy_process_group)
+    return job_in_child(*job)
 
 
 class Group:

@@ -37,8 +37,16 @@ class Spare:
             self.process.kill()
 
 
+_AFTER_ANSWER: list = []
+
+
+def after_answer(cleanup: Callable[[], None]) -> None:
+    """In a spare: run `cleanup` once the answer is sent (e.g. a process group's ~20 ms teardown)."""
+    _AFTER_ANSWER.append(cleanup)
+
+
 def _wait_for_job(conn) -> None:
-    """The spare's whole life: one job, its answer sent back, exit."""
+    """The spare's whole life: one job, its answer sent back, its cleanups, exit."""
     try:
         function, args = conn.recv()
     except EOFError:  # the test process went away first
@@ -49,6 +57,8 @@ def _wait_for_job(conn) -> None:
         conn.send(("suite", f"{type(exc).__name__}: {exc}\n" + traceback.format_exc()))
     finally:
         conn.close()
+        for cleanup in _AFTER_ANSWER:
+            cleanup()
 
 
 class Pool:
@@ -125,7 +135,7 @@ def collect(spares: list, parts: list, what: str) -> list:
                 i = waiting.pop(conn)
                 try:
                     answers[i] = conn.recv()
-                except EOFError:
+                except (EOFError, OSError):  # closed, or reset by a child that died mid-answer
                     spares[i].process.join(timeout=5)
                     raise SuiteError(parts[i], f"it exited (code {spares[i].process.exitcode}) before it "
                                      "answered") from None
