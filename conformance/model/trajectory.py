@@ -23,7 +23,8 @@ class Value(NamedTuple):
     device: str
 
     def __repr__(self) -> str:
-        return f"tensor({self.number!r}, dtype={self.dtype}, device={self.device})"
+        device = "" if self.device == "cpu" else f", device={self.device}"
+        return f"tensor({self.number!r}, dtype={self.dtype}{device})"
 
 
 def freeze(x: Any) -> Any:
