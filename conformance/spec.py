@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from conformance.model.optimizer import OptimizerNeeds
 
-__all__ = ["Adapter", "Capabilities", "DEFAULT_ADAPTER", "OptimizerNeeds", "TargetSpec", "step_takes_metric"]
+__all__ = ["Adapter", "Capabilities", "DEFAULT_ADAPTER", "OptimizerNeeds", "PartialSpec", "TargetSpec", "step_takes_metric"]
 
 
 def _step(scheduler, metric):
@@ -68,7 +68,11 @@ class Capabilities:
     last_epoch_resume: bool = False  # declares: resumes with `last_epoch=k-1` (torch documents it)
     fast_forward: bool = True  # declares: replaying k scheduler steps reproduces the state
     cycles_momentum: bool = False  # may write momentum / betas[0]
-    accepts_last_epoch: bool = False  # offers: its constructor takes `last_epoch`
+    accepts_last_epoch: bool = False  # offers: its constructor takes the resume position (`resume_argument`)
+    resume_argument: str = "last_epoch"  # the constructor argument the constructor recipe passes the position in
+    resume_start: int = -1  # that argument's value in a run that never stepped: after k steps it is this + k
+    position_argument: str = ""  # step() is told the count under this name (timm-style step(epoch)); "" if not
+    position_metric: str = ""  # ... and the metric under this keyword, when it takes one too
 
 
 @dataclass(frozen=True)
@@ -106,9 +110,32 @@ class TargetSpec:
     # How each constructor argument was inferred, for a class or factory loaded without a
     # TargetSpec (e.g. {"gamma": "float 0.05..1 (probed)"}); empty for hand-written specs.
     inferred: Mapping[str, str] = field(default_factory=dict)
+    driven: str = ""  # how the loop drives it, as inferred (e.g. "step(epoch) told the count 1, 2, ..."); "" if declared
 
     def __repr__(self) -> str:
         return f"TargetSpec({self.name!r})"
+
+    @staticmethod
+    def infer(build: Callable, **fields) -> "PartialSpec":
+        """A spec of the class or factory `build` with only `fields` set (e.g. `adapter=counter("step_update")`).
+
+        What is not set is inferred when the target loads, as for a plain class
+        named by `--target` (configs, capabilities, how it is driven); the given
+        fields win. Nothing is run until then.
+        """
+        unknown = set(fields) - {f for f in TargetSpec.__dataclass_fields__ if f not in ("build", "inferred", "driven")}
+        if unknown:
+            raise TypeError(f"TargetSpec.infer got unknown fields {sorted(unknown)}; "
+                            f"it takes TargetSpec's fields except build, inferred and driven")
+        return PartialSpec(build, dict(fields))
+
+
+@dataclass(frozen=True)
+class PartialSpec:
+    """A partial `TargetSpec` (`TargetSpec.infer`): completed by inference when it loads."""
+
+    build: Callable
+    fields: Mapping[str, Any]
 
 
 def step_takes_metric(scheduler_or_cls) -> bool:

@@ -25,11 +25,18 @@ def canonical(target, case, checkpoint) -> LiveObjects:
     return session
 
 
+def resumed_config(target, config: dict, k: int) -> dict:
+    """`config` with the constructor's resume position after k steps: `last_epoch=k-1` for torch's
+    schedulers, `<resume_argument>=resume_start + k` for one that takes it under another name."""
+    caps = target.capabilities
+    return {**config, caps.resume_argument: caps.resume_start + k}
+
+
 def last_epoch(target, case, checkpoint) -> LiveObjects:
-    """Load the optimizer state, then construct with `last_epoch=k-1`, no scheduler state."""
+    """Load the optimizer state, then construct with `last_epoch=k-1` (or the target's own resume argument)."""
     session = new_optimizer(case, checkpoint)
     restore_optimizer(session, checkpoint)
-    config = {**case.config, "last_epoch": checkpoint["sched_steps"] - 1}
+    config = resumed_config(target, case.config, checkpoint["sched_steps"])
     session.scheduler = build_scheduler(target, session.optimizer, config)
     return session
 
@@ -84,7 +91,7 @@ def extra_step(target, case, checkpoint) -> LiveObjects:
 def last_epoch_without_optimizer(target, case, checkpoint) -> LiveObjects:
     """Pitfall: construct with `last_epoch=k-1` on a fresh optimizer (no `initial_lr`)."""
     session = new_optimizer(case, checkpoint)
-    config = {**case.config, "last_epoch": checkpoint["sched_steps"] - 1}
+    config = resumed_config(target, case.config, checkpoint["sched_steps"])
     session.scheduler = build_scheduler(target, session.optimizer, config)
     return session
 
@@ -120,7 +127,7 @@ def reset_lr_last_epoch(target, case, checkpoint) -> LiveObjects:
     for group, base in zip(session.optimizer.param_groups, case.setup.lrs):
         initial = group.get("initial_lr", base)
         group["lr"] = initial.clone() if isinstance(initial, torch.Tensor) else initial
-    config = {**case.config, "last_epoch": checkpoint["sched_steps"] - 1}
+    config = resumed_config(target, case.config, checkpoint["sched_steps"])
     session.scheduler = build_scheduler(target, session.optimizer, config)
     return session
 

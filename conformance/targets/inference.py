@@ -1,7 +1,8 @@
 """Config inference for plain scheduler classes and factories named by `--target`.
 
-From the signature (the optimizer, `last_epoch`, `verbose`, *args and
-**kwargs are skipped):
+From the signature (the optimizer, `verbose`, *args and **kwargs are
+skipped, and so is a resume position, `last_epoch` or another of
+`driving.RESUME_NAMES`: it is never varied as a setting):
 - int and float arguments (annotated, or by their default's type) vary over a
   range found by probing: candidate values around the default, or a ladder of
   plausible values for required ones, are tried on a tiny optimizer (build,
@@ -37,10 +38,10 @@ from typing import Any, Callable, Optional
 from hypothesis import strategies as st
 
 from conformance.harness import timelimit
-from conformance.spec import step_takes_metric
+from conformance.targets import driving
 
 EMPTY = inspect.Parameter.empty
-SKIPPED = ("last_epoch", "verbose")
+SKIPPED = ("verbose",)
 PROBE_STEPS = 4  # scheduler steps per probe
 PROBE_SECONDS = 2.0  # one probe; slower counts as refused
 BUDGET_SECONDS = 10.0  # all probes of one target; later candidates count as refused
@@ -94,6 +95,9 @@ def read(fn) -> Signature:
     namespace = _namespace(fn)
     for p in params:
         if p.name in SKIPPED or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        if p.name in driving.RESUME_NAMES:
+            out.kept[p.name] = "the resume position: never varied; the constructor recipe passes it"
             continue
         ann = _resolve(p.annotation, namespace)
         param = _classify(p.name, ann, p.default)
@@ -183,8 +187,11 @@ def _show(ann) -> str:
 
 # --- probing ---------------------------------------------------------------
 
-def prober(fn, make_optimizer: Callable[[], Any]) -> Callable[[dict], bool]:
-    """`works(config)`: `fn(make_optimizer(), **config)` builds, steps and keeps finite values."""
+def prober(fn, make_optimizer: Callable[[], Any], step: Optional[Callable] = None) -> Callable[[dict], bool]:
+    """`works(config)`: `fn(make_optimizer(), **config)` builds, steps and keeps finite values.
+
+    `step(scheduler, n)` takes the n-th step; by default as the signature says (`driving.quick`), metric 1.0.
+    """
     started = [None]
 
     def works(config: dict) -> bool:
@@ -197,9 +204,9 @@ def prober(fn, make_optimizer: Callable[[], Any]) -> Callable[[dict], bool]:
                 warnings.simplefilter("ignore")
                 optimizer = make_optimizer()
                 scheduler = fn(optimizer, **config)
-                metric = step_takes_metric(scheduler)
-                for _ in range(PROBE_STEPS):
-                    scheduler.step(1.0) if metric else scheduler.step()
+                how = None if step else driving.quick(scheduler)
+                for n in range(PROBE_STEPS):
+                    step(scheduler, n) if step else driving.step_once(scheduler, how, n)
                 values = [float(g[k]) for g in optimizer.param_groups for k in ("lr", "momentum") if k in g]
             return all(math.isfinite(v) for v in values)
         except Exception:  # noqa: BLE001 - a refused candidate, TargetTimeout included

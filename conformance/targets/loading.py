@@ -24,15 +24,15 @@ import sys
 import traceback
 import types
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Optional
 
 import torch
 from torch.optim import lr_scheduler, swa_utils
 
 from conformance.harness import timelimit
-from conformance.spec import Capabilities, OptimizerNeeds, TargetSpec, step_takes_metric
-from conformance.targets import inference
+from conformance.spec import Capabilities, OptimizerNeeds, PartialSpec, TargetSpec
+from conformance.targets import driving, inference
 from conformance.targets.builtins import BY_NAME
 
 FORMS = ("a scheduler class, a factory f(optimizer, ...) -> scheduler, "
@@ -81,11 +81,17 @@ def quiet(ref: str, name: str, capabilities: Capabilities) -> Optional[TargetSpe
             if member.name == name:
                 return member
             continue
-        builtin = _builtin(member) if callable(member) else None
+        given = dict(member.fields) if isinstance(member, PartialSpec) else {}
+        fn = member.build if isinstance(member, PartialSpec) else member
+        builtin = _builtin(fn) if callable(fn) and not given else None
         if builtin is not None and builtin.name == name:
             return builtin
-        if name in (key, getattr(member, "__name__", None), ref.rpartition(":")[2].split(".")[-1]) and callable(member):
-            return TargetSpec(name=name, build=_builder(member), capabilities=capabilities, source=ref)
+        names = (given.get("name"),) if "name" in given else (key, getattr(fn, "__name__", None), ref.rpartition(":")[2].split(".")[-1])
+        if name in names and callable(fn):
+            given.pop("name", None)
+            spec = TargetSpec(name=name, build=_builder(fn), capabilities=capabilities, source=ref,
+                              adapter=driving.adapter_for(capabilities))
+            return replace(spec, **given)
     return None
 
 
@@ -121,6 +127,11 @@ def convert(obj: Any, name: str, ref: str) -> list:
     """`obj` as a list of targets (`BrokenTarget`s for the members that are not)."""
     if isinstance(obj, (TargetSpec, BrokenTarget)):
         return [obj]
+    if isinstance(obj, PartialSpec):
+        try:
+            return [from_callable(obj.build, getattr(obj.build, "__name__", name), ref, obj.fields)]
+        except LoadError as exc:
+            return [BrokenTarget(ref, str(exc))]
     if isinstance(obj, dict):
         items = list(obj.items())
     elif isinstance(obj, (list, tuple)):
@@ -139,10 +150,11 @@ def convert(obj: Any, name: str, ref: str) -> list:
             out.append(BrokenTarget(label, f"--target {label}: nested lists and dicts are not supported; "
                                            f"use a flat list or dict of {FORMS}"))
             continue
-        member_name = key if isinstance(key, str) else getattr(member, "__name__", None) or label
+        fn, given = (member.build, member.fields) if isinstance(member, PartialSpec) else (member, None)
+        member_name = key if isinstance(key, str) else getattr(fn, "__name__", None) or label
         try:
             done = isinstance(member, (TargetSpec, BrokenTarget))
-            out.append(member if done else from_callable(member, member_name, label))
+            out.append(member if done else from_callable(fn, member_name, label, given))
         except LoadError as exc:
             out.append(BrokenTarget(label, str(exc)))
     return out
@@ -168,15 +180,7 @@ def _their_traceback(exc: BaseException) -> str:
     return "  the target's traceback:\n" + "".join(lines)
 
 
-def _takes_last_epoch(fn) -> bool:
-    try:
-        sig = inspect.signature(fn)
-    except (TypeError, ValueError):
-        return False
-    return "last_epoch" in sig.parameters
-
-
-def from_callable(fn: Any, name: str, ref: str) -> TargetSpec:
+def from_callable(fn: Any, name: str, ref: str, given: Optional[dict] = None) -> TargetSpec:
     """A class or factory as a `TargetSpec`, its configs inferred from its signature.
 
     A torch built-in class named by path is the built-in's own record. For the
@@ -184,30 +188,80 @@ def from_callable(fn: Any, name: str, ref: str) -> TargetSpec:
     arguments and ranges for the numeric, bool and choice ones by probing on a
     tiny optimizer; `inference.inferred(target)` says what it found.
     Capabilities, from what the probe and the signatures show:
-    - metric-driven when the built scheduler's `step` has a required positional
-      argument (`step(metric)`);
-    - `accepts_last_epoch` (offered, not declared) when it takes `last_epoch`;
+    - how `step` is driven (`driving.py`): plainly, with a metric
+      (`step(metrics)`), or told the count (`step(epoch)`, timm-style);
+    - `accepts_last_epoch` (offered, not declared) when the constructor takes a
+      resume position (`last_epoch`, `last_iter`, ...: `driving.RESUME_NAMES`);
     - `fast_forward` (replaying the steps) is assumed, as for any scheduler;
     - it needs momentum when it builds only on an optimizer with momentum;
     - `cycles_momentum` when three probe steps change the momentum.
-    A `TargetSpec` states all of these itself instead.
+    `given` holds the fields of a `TargetSpec.infer(...)`: they win over what is inferred.
     """
+    given = dict(given or {})
     wrong = _wrong_kind(fn, ref)
     if wrong:
         raise LoadError(wrong)
     builtin = _builtin(fn)
-    if builtin is not None:
+    if builtin is not None and not given:
         return builtin
+    name = given.pop("name", name)
     sig = inference.read(fn)
-    if sig.problems:
+    if sig.problems and "configs" not in given:
         raise LoadError(
             f"--target {ref!r}: {name} can't be built without a config: " + "; ".join(sig.problems) +
             "\n  what to fix: give it a default (a number, flag or choice can instead be annotated int, float, "
             "bool, Literal or Enum), or point --target at a TargetSpec that builds it from a config strategy "
             "(see conformance/spec.py)"
         )
-    base = _base_config(fn, sig)
+    adapter = given.get("adapter")
+    step = _given_step(adapter, given.get("capabilities"))
+    base = _base_config(fn, sig, step)
     scheduler, needs_momentum = _built(fn, name, ref, base)
+    _is_a_scheduler(scheduler, name, ref, base)
+    if adapter is None:
+        how = driving.infer(lambda: _probe(fn, needs_momentum, base))
+        found_caps, driven = driving.capabilities_of(how), how.describe()
+        step = step or (lambda s, n: driving.step_once(s, how, n))
+    else:
+        found_caps = {"metric_driven": (given.get("capabilities") or Capabilities()).metric_driven}
+        driven = "through its adapter (TargetSpec.infer)"
+    resume, start = driving.resume_argument(fn)
+    capabilities = Capabilities(
+        **found_caps,
+        accepts_last_epoch=bool(resume),
+        resume_argument=resume or "last_epoch",
+        resume_start=start,
+        cycles_momentum=_cycles_momentum(fn, base, needs_momentum, step),
+    )
+    found = inference.infer(sig, base, inference.prober(fn, lambda: probe_optimizer(needs_momentum), step))
+    spec = TargetSpec(
+        name=name,
+        build=_builder(fn),
+        configs=found.configs,
+        adapter=driving.adapter_for(capabilities),
+        capabilities=capabilities,
+        needs=(lambda config: OptimizerNeeds(momentum=True)) if needs_momentum else (lambda config: OptimizerNeeds()),
+        source=ref.partition("[")[0],  # MODULE:ATTR, importable: another process finds the member by name
+        hyperparameters=found.hyperparameters,
+        inferred=found.described,
+        driven=driven,
+    )
+    if "capabilities" in given and adapter is None and not given["capabilities"].position_argument:
+        # the inferred adapter stays: another process rebuilds it from the capabilities
+        given["capabilities"] = replace(given["capabilities"], position_argument=capabilities.position_argument,
+                                        position_metric=capabilities.position_metric)
+    return replace(spec, **given)
+
+
+def _given_step(adapter, capabilities):
+    """A probe's n-th step through a given adapter (metric 1.0 when metric-driven), or None."""
+    if adapter is None:
+        return None
+    metric = 1.0 if capabilities is not None and capabilities.metric_driven else None
+    return lambda scheduler, n: adapter.step(scheduler, metric)
+
+
+def _is_a_scheduler(scheduler, name: str, ref: str, base: dict) -> None:
     if isinstance(scheduler, torch.optim.Optimizer):
         raise LoadError(
             f"--target {ref!r}: {_call(name, base)} returned {_a(type(scheduler).__name__)} optimizer, not a "
@@ -218,23 +272,9 @@ def from_callable(fn: Any, name: str, ref: str) -> TargetSpec:
         raise LoadError(
             f"--target {ref!r}: {_call(name, base)} returned {_a(type(scheduler).__name__)}, which has no "
             f"step() method, so it is not a scheduler\n  what to fix: point --target at {FORMS}; for a "
-            f"non-standard stepping API, use a TargetSpec with an adapter from conformance/adapters.py"
+            f"non-standard stepping API, use TargetSpec.infer(cls, adapter=...) with an adapter from "
+            f"conformance/adapters.py"
         )
-    found = inference.infer(sig, base, inference.prober(fn, lambda: probe_optimizer(needs_momentum)))
-    return TargetSpec(
-        name=name,
-        build=_builder(fn),
-        configs=found.configs,
-        capabilities=Capabilities(
-            metric_driven=step_takes_metric(scheduler),
-            accepts_last_epoch=_takes_last_epoch(fn),
-            cycles_momentum=_cycles_momentum(fn, base, needs_momentum),
-        ),
-        needs=(lambda config: OptimizerNeeds(momentum=True)) if needs_momentum else (lambda config: OptimizerNeeds()),
-        source=ref,
-        hyperparameters=found.hyperparameters,
-        inferred=found.described,
-    )
 
 
 def _builtin(fn: Any) -> Optional[TargetSpec]:
@@ -245,12 +285,12 @@ def _builtin(fn: Any) -> Optional[TargetSpec]:
     return None
 
 
-def _base_config(fn, sig) -> dict:
+def _base_config(fn, sig, step=None) -> dict:
     """Values for the required arguments that build and step (momentum tried second), or a first guess."""
     if not any(p.required or p.default is None for p in sig.params):
         return {}
     for momentum in (False, True):
-        base = inference.base_config(sig, inference.prober(fn, lambda: probe_optimizer(momentum)))
+        base = inference.base_config(sig, inference.prober(fn, lambda: probe_optimizer(momentum), step))
         if base is not None:
             return base
     return inference.first_guess(sig)
@@ -343,16 +383,16 @@ def _builder(fn):
     return build
 
 
-def _cycles_momentum(fn, config: dict, momentum_needed: bool) -> bool:
-    """True when three probe steps (with metric 1.0 if needed) change the momentum."""
+def _cycles_momentum(fn, config: dict, momentum_needed: bool, step) -> bool:
+    """True when three probe steps (`step(scheduler, n)`) change the momentum."""
     try:
         opt = probe_optimizer(momentum=True)
         with timelimit.limit(), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             scheduler = fn(opt, **config)
             before = [g["momentum"] for g in opt.param_groups]
-            for _ in range(3):
-                scheduler.step(1.0) if step_takes_metric(scheduler) else scheduler.step()
+            for n in range(3):
+                step(scheduler, n)
         return momentum_needed or [g["momentum"] for g in opt.param_groups] != before
     except Exception:  # noqa: BLE001 - a step that fails here fails in the checks too
         return momentum_needed
