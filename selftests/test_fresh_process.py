@@ -9,11 +9,17 @@ count is gone. Correct schedulers, built-in or loaded by reference, pass.
 
 from __future__ import annotations
 
+import os
+import time
+
 import pytest
 
 from conformance.checks.fresh_process import check_fresh_process, unreachable
+from conformance.harness.errors import SuiteError
 from conformance.model.case import Case, Plan
 from conformance.model.optimizer import OptimizerSetup
+from conformance.processes.fresh import POOL
+from conformance.processes.spares import collect
 from conformance.spec import TargetSpec
 from conformance.targets.builtins import BY_NAME
 from conformance.targets.loading import load
@@ -89,3 +95,16 @@ def test_every_example_resumes_in_an_interpreter_that_never_ran_the_target(name)
     check_fresh_process(target, through)
     verdict = check_fresh_process(target, after)
     assert verdict.status == "fail" and "fresh Python process" in verdict.message, verdict.explain()
+
+
+def _dies(code: int) -> None:
+    os._exit(code)  # a child that dies mid-job: its pipe closes before any answer
+
+
+def test_a_child_that_dies_is_the_suites_error_naming_the_part_at_once():
+    started = time.monotonic()
+    spares = POOL.launch([(_dies, (3,))])
+    with pytest.raises(SuiteError) as raised:
+        collect(spares, ["the fresh process"], "the run in the fresh process")
+    assert raised.value.part == "the fresh process" and "exited (code 3) before it answered" in str(raised.value)
+    assert time.monotonic() - started < 10  # seconds, not a time limit

@@ -45,6 +45,11 @@ def after_answer(cleanup: Callable[[], None]) -> None:
     _AFTER_ANSWER.append(cleanup)
 
 
+def suite_failure(exc: BaseException) -> tuple:
+    """The answer that says the suite's own code failed in the child, with its traceback (a `SuiteError` here)."""
+    return ("suite", f"{type(exc).__name__}: {exc}\n" + traceback.format_exc())
+
+
 def _wait_for_job(conn) -> None:
     """The spare's whole life: one job, its answer sent back, its cleanups, exit."""
     try:
@@ -54,7 +59,7 @@ def _wait_for_job(conn) -> None:
     try:
         conn.send(function(*args))
     except BaseException as exc:  # noqa: BLE001 - the answer could not be made or sent: the suite's failure
-        conn.send(("suite", f"{type(exc).__name__}: {exc}\n" + traceback.format_exc()))
+        conn.send(suite_failure(exc))
     finally:
         conn.close()
         for cleanup in _AFTER_ANSWER:
