@@ -14,7 +14,7 @@ from collections import Counter
 from conformance.reports import plots, problems
 from conformance.reports.model import show
 from conformance.reports.tables import (
-    MARK, describe_result, divergence_line, environment_lines, failures, family_table,
+    MARK, STALE_CELL, describe_result, divergence_line, environment_lines, failures, family_table,
     headline, matrix, rejected_lines, result_is_bad, target_list,
 )
 
@@ -121,7 +121,9 @@ def render(report: dict, directory: str = "") -> str:
                              if (t, n) in got else ("·", "") for t in tts] for n in names]
         if key == "recipes":
             parts.append("<p>Supported recipes (canonical, last_epoch, fast_forward) must be safe; "
-                         "pitfall recipes are expected to be UNSAFE.</p>")
+                         f"pitfall recipes are expected to be UNSAFE. <i>{_e(STALE_CELL)}</i>: every lr and "
+                         "momentum the resumed run used is exact, only get_last_lr() reports a stale value "
+                         "from load_state_dict() to the next step() (a lesser problem).</p>")
         parts.append("<div class=\"scroll\">" + _table([key] + tts, rows) + "</div>")
 
     bad_records = failures(report)
@@ -221,7 +223,8 @@ def _summary(entries: list[dict], anchors: dict) -> str:
             fix = "<span class=\"muted\">—</span>"
         else:
             known = "known " if first["id"].startswith("K") else ""
-            fix = (f"<a class=\"pid\" href=\"#{_e(_problem_anchor(e, first))}\">{known}{_e(first['id'])}</a> "
+            lesser = " (lesser)" if first.get("lesser") else ""
+            fix = (f"<a class=\"pid\" href=\"#{_e(_problem_anchor(e, first))}\">{known}{_e(first['id'])}</a>{lesser} "
                    f"{_e(problems.shorten(problems.problem_label(first), 200))}"
                    f"<div class=\"checks\">breaks {len(first['checks'])}: "
                    f"{_e(problems.compact_checks(first['checks'], e['checks'], limit=5))}</div>")
@@ -256,9 +259,16 @@ def _problems(entries: list[dict], anchors: dict) -> str:
         for e in mine:
             out.append(f"<h3>{_e(e['name'])}</h3><ol class=\"problems\">")
             for p in e[field]:
+                lesser = " <span class=\"muted\">(lesser)</span>" if p.get("lesser") else ""
                 items = [f"<li id=\"{_e(_problem_anchor(e, p))}\" data-problem=\"{_e(p['id'])}\" "
-                         f"data-checks=\"{len(p['checks'])}\"><span class=\"pid\">{_e(p['id'])}</span> "
-                         f"{_e(problems.problem_label(p))}"]
+                         f"data-checks=\"{len(p['checks'])}\"><span class=\"pid\">{_e(p['id'])}</span>{lesser} "
+                         f"{_e(problems.problem_label(p))}",
+                         f"<div class=\"checks kind\" data-kind=\"{_e(p.get('kind', ''))}\">kind: "
+                         f"{_e(problems.kind_line(p))}</div>"]
+                if p.get("fix"):
+                    items.append(f"<div class=\"checks\">what to fix: {_e(p['fix'])}</div>")
+                if problems.examples_line(p):
+                    items.append(f"<div class=\"checks\">{_e(problems.examples_line(p).replace('`', ''))}</div>")
                 if p.get("reasons"):
                     items += [f"<div class=\"checks\">observed: <code>{_e(problems.shorten(t, 300))}</code></div>"
                               for t in p.get("observed", [])]

@@ -7,10 +7,10 @@ import os
 from collections import Counter
 from typing import Iterable
 
-from conformance.reports import problems
+from conformance.reports import observations, problems
 from conformance.reports.tables import (
-    MARK, describe_result, divergence_line, environment_lines, failures, family_table, headline, matrix,
-    rejected_lines, target_list,
+    MARK, STALE_CELL, describe_result, divergence_line, environment_lines, failures, family_table, headline,
+    matrix, rejected_lines, target_list,
 )
 
 
@@ -46,6 +46,8 @@ def markdown(report: dict, repro_prefix: str = "") -> str:
     lines += [f"- {line}" for line in environment_lines(report)]
     lines += [f"- targets: {target_list(report)}"]
     for entry in report.get("targets", []):
+        if entry.get("driven"):
+            lines.append(f"- {entry['name']} is driven by {entry['driven']}")
         if entry.get("inferred"):
             how = "; ".join(f"`{arg}` {text}" for arg, text in entry["inferred"].items())
             lines.append(f"- configs of {entry['name']} inferred from its signature: {how}")
@@ -53,6 +55,7 @@ def markdown(report: dict, repro_prefix: str = "") -> str:
     for b in report.get("broken_targets", []):
         lines.append(f"- target that did not load: **{b['name']}**: {b['problem']}")
     lines.append("")
+    lines += observations.markdown_lines(report)
 
     targets_, checks, cells = matrix(report)
     lines += ["## Target × check", ""]
@@ -70,7 +73,9 @@ def markdown(report: dict, repro_prefix: str = "") -> str:
         ("recipes", "Recipe safety (`recipe.*`)",
          "Whether resuming with each recipe reproduces the uninterrupted trajectory "
          "(UNSAFE: first divergent step). Supported recipes (canonical, last_epoch, fast_forward) "
-         "must be safe; pitfall recipes are expected to be UNSAFE."),
+         "must be safe; pitfall recipes are expected to be UNSAFE. `" + STALE_CELL + "`: every lr and momentum "
+         "the resumed run used is exact, only `get_last_lr()` reports a stale value from `load_state_dict()` to "
+         "the next `step()` (a lesser problem)."),
         ("placement", "Loop placement (`placement.*`)", ""),
     ):
         ts, names, got = family_table(report, key)
@@ -136,7 +141,8 @@ def summary_md(entries: list[dict]) -> list[str]:
             fix = "—"
         else:
             known = "known " if first["id"].startswith("K") else ""
-            fix = (f"{known}{first['id']}: {problems.shorten(problems.problem_label(first), 160)} — breaks "
+            known += first["id"] + (" (lesser)" if first.get("lesser") else "")
+            fix = (f"{known}: {problems.shorten(problems.problem_label(first), 160)} — breaks "
                    f"{len(first['checks'])}: {problems.compact_checks(first['checks'], e['checks'], limit=4)}")
         name = e["name"] if e["name"] != "-" else "(no target)"
         verdict = f"**{e['verdict'].upper()}**" if e["verdict"] == problems.FAILING else e["verdict"]
@@ -166,7 +172,13 @@ def problems_md(entries: list[dict], repro_prefix: str) -> list[str]:
         for e in mine:
             out += [f"### {e['name']}", ""]
             for p in e[field]:
-                out.append(f"- **{p['id']}** {_md_escape(problems.problem_label(p))}")
+                lesser = "(lesser) " if p.get("lesser") else ""
+                out.append(f"- **{p['id']}** {lesser}{_md_escape(problems.problem_label(p))}")
+                out.append(f"  - kind: {_md_escape(problems.kind_line(p))}")
+                if p.get("fix"):
+                    out.append(f"  - what to fix: {_md_escape(p['fix'])}")
+                if problems.examples_line(p):
+                    out.append(f"  - {_md_escape(problems.examples_line(p))}")
                 if p.get("reasons"):
                     out += [f"  - observed: `{problems.shorten(t, 300)}`" for t in p.get("observed", [])]
                 verdicts = ", ".join(f"{k} {v}" for k, v in p["verdicts"].items())

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 
-from conformance.reports import model
+from conformance.reports import model, observations
 
 WORST = ("error", "fail", "nondeterministic", "xpass", "xfail", "skip", "pass")
 
@@ -62,6 +62,7 @@ def merge(reports: list[dict], sources: list[str] | None = None) -> dict:
     reasons = [f"{src}: {rep.get('incomplete_reason')}" for src, rep in zip(sources, reports)
                if not rep.get("complete")]
     records = list(by_id.values())
+    observations.annotate_targets(targets, records)  # each target's warnings, over every shard
     starts = [rep.get("started_at") for rep in reports if rep.get("started_at")]
     ends = [rep.get("finished_at") for rep in reports if rep.get("finished_at")]
     base.update(

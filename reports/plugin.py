@@ -29,12 +29,13 @@ from typing import Any, Optional
 import hypothesis
 import pytest
 import torch
-from hypothesis import settings
 
 import conformance
 from conformance.model.verdict import ConformanceFailure
-from conformance.plugin.hooks import BROKEN, DRIVERS, OUTCOME, TARGETS, check_of
-from conformance.reports import capture, model, problems, writers
+from conformance.checks.budget import base_settings
+from conformance.plugin.hooks import BROKEN, DRIVERS, OUTCOME, TARGETS, check_of, profile_in_effect
+from conformance.reports import capture, model, observations, problems, writers
+from conformance.targets import driving
 from conformance.reports.model import ERROR, FAIL, PASS, SKIP, XFAIL, XPASS
 
 PROPERTY = "lrc.report"
@@ -277,6 +278,9 @@ class Collector:
             entry["statuses"] = rec.get("statuses", {})
             if (rec.get("rejected") or {}).get("count"):
                 entry["rejected"] = rec["rejected"]
+            for key in ("warnings", "lr_never_changed"):  # what the suite observed besides the verdict
+                if rec.get(key):
+                    entry[key] = rec[key]
             results = model.jsonable(rec.get("results") or {})
             if results:
                 entry["results"] = results
@@ -370,9 +374,12 @@ class Collector:
             entry = {"name": t.name, "source": getattr(t, "source", "")}
             if getattr(t, "inferred", None):
                 entry["inferred"] = dict(t.inferred)  # how each constructor argument was inferred
+            if entry["source"] != "torch":
+                entry["driven"] = driving.describe(t)  # how the loop steps it, and how that was decided
             targets.append(entry)
         for b in self.config.stash.get(BROKEN, []):
             broken.append({"name": b.name, "problem": b.problem})
+        observations.annotate_targets(targets, records)
         if not hasattr(self, "_git_state"):
             self._git_state = (_git(root, "rev-parse", "HEAD"),
                                _git(root, "status", "--porcelain", "--untracked-files=no"))
@@ -397,11 +404,10 @@ class Collector:
             "targets": targets,
             "broken_targets": broken,
             "hypothesis": {
-                "profile": self.config.getoption("hypothesis_profile", None)
-                or getattr(settings, "_current_profile", None),
+                "profile": profile_in_effect()[0],  # `dev` when none was chosen, as the checks run
                 "seed": self.config.getoption("hypothesis_seed", None),
-                "max_examples": settings.default.max_examples,
-                "derandomize": settings.default.derandomize,
+                "max_examples": profile_in_effect()[1],
+                "derandomize": base_settings().derandomize,
             },
             "started_at": self.started,
             "finished_at": _now() if final else None,

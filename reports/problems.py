@@ -8,12 +8,21 @@ lists the checks it breaks, so a maintainer reads "2 problems", not "57 failures
 
 Records are grouped per target by a normalized key, first match wins:
 
-1. **divergence**: the record's `failure.divergence` (step, param group, field,
-   expected and actual value, numbers to 8 significant digits, dtypes kept);
-2. **error**: the exception in the message (the last line of a traceback, or
+1. **load**: the target did not load (`test_target_loads`): the load error's first line,
+   from the report's `broken_targets` (the problem shows it and its "what to fix" line);
+2. **stale_report** (a lesser problem, listed after the others): only the reported lr
+   (`get_last_lr()`) is wrong, from `load_state_dict()` to the next `step()`, while every lr
+   and momentum the optimizer used is exact; one such problem per target;
+3. **divergence**: the record's `failure.divergence`, grouped by *mechanism* (status, field
+   and how the divergence behaves over the resumed run: a restart, a lag of d steps, a constant
+   factor ..., see `mechanisms.py`), read from the failure's trajectories. The individual
+   divergences are the problem's `examples`, its reproducer's first. Without trajectories, or
+   with one diverging step that no pattern explains, the key is the first divergence's values
+   (step, param group, field, expected and actual, numbers to 8 significant digits, dtypes kept);
+4. **error**: the exception in the message (the last line of a traceback, or
    the first `SomeError: text` in the explanation): its type and the first line
    of its text, with addresses and numbers normalized;
-3. **message**: the first line of the explanation, numbers normalized.
+5. **message**: the first line of the explanation, numbers normalized.
 
 Failing records (fail, error, nondeterministic) make `problems`; known failures
 (xfail) make `known_problems`, where records that carry the same registered
@@ -28,10 +37,13 @@ import re
 from collections import Counter
 from typing import Iterable, Optional
 
-from conformance.reports import model
+from conformance.reports import mechanisms, model
 from conformance.reports.model import BAD, SKIP, XFAIL, XPASS, show
 
 OK, FAILING, KNOWN_ONLY = "ok", "failing", "known failures only"
+LOAD, STALE_REPORT, DIVERGENCE = "load", mechanisms.STALE_REPORT, "divergence"
+LESSER = frozenset({STALE_REPORT})  # real problems, but the lrs used are right: listed after the others
+LOAD_TEST = "test_target_loads"
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 ADDRESS = re.compile(r"\b0x[0-9a-fA-F]+\b")
@@ -130,15 +142,51 @@ def _raised(signature: dict, message: str) -> tuple[str, str]:
     return name, text
 
 
+def _status(record: dict) -> str:
+    """The verdict's own status (a known failure's is fail, error or nondeterministic too)."""
+    status = ((record.get("failure") or {}).get("signature") or {}).get("status")
+    return status or (record.get("verdict") if record.get("verdict") in BAD else model.FAIL)
+
+
+def is_load_test(record: dict) -> bool:
+    return record.get("test") == LOAD_TEST or f"::{LOAD_TEST}[" in (record.get("id") or "")
+
+
+def load_error(record: dict) -> Optional[str]:
+    """The load error of a target that did not load: the report's `broken_targets` entry (put on
+    the record by `by_target`), else the text after "did not load:" in the test's message."""
+    if record.get("load_error"):
+        return record["load_error"]
+    if not is_load_test(record):
+        return None
+    text = _clean(record.get("message") or "")
+    return text.split("did not load:", 1)[1].strip() if "did not load:" in text else None
+
+
+def _divergence_key(record: dict, d: dict) -> tuple[str, str, str]:
+    failure = record.get("failure") or {}
+    title = divergence_title(d)
+    if mechanisms.stale_report(failure):
+        return STALE_REPORT, f"{STALE_REPORT}|{_status(record)}", f"{mechanisms.STALE_REPORT_TITLE}: {title}"
+    mechanism = mechanisms.mechanism_of(failure, _status(record))
+    if mechanism is not None and mechanism.behaviour != mechanisms.SINGLE:
+        return DIVERGENCE, "divergence|" + mechanism.key, title
+    key = "|".join(str(x) for x in (d.get("step"), d.get("group"), d.get("field"),
+                                    _value(d.get("expected")), _value(d.get("actual"))))
+    return DIVERGENCE, "divergence|" + key + (f"|{mechanism.key}" if mechanism else ""), title
+
+
 def key_of(record: dict) -> tuple[str, str, str]:
     """(kind, key, title) of a failing record: what it is grouped on, and the problem's one-line message."""
     failure = record.get("failure") or {}
     message = record.get("message") or ""
+    loading = load_error(record)
+    if loading:
+        first = loading.splitlines()[0].strip()
+        return LOAD, "load|" + normalize(first), f"did not load: {first}"
     d = failure.get("divergence")
     if isinstance(d, dict) and "step" in d:
-        key = "|".join(str(x) for x in (d.get("step"), d.get("group"), d.get("field"),
-                                        _value(d.get("expected")), _value(d.get("actual"))))
-        return "divergence", "divergence|" + key, divergence_title(d)
+        return _divergence_key(record, d)
     signature = failure.get("signature") or {}
     raised = signature.get("raised") not in (None, "", "timeout")
     exc = _raised(signature, message) if raised else exception_of(message)
@@ -166,9 +214,11 @@ def _problem(kind: str, key: str, title: str, records: list[dict], known: bool) 
         for detail in _details(r.get("message") or ""):
             if detail not in details and detail not in title:
                 details.append(detail)
+    example = min(records, key=_example_rank)
+    if kind in (DIVERGENCE, STALE_REPORT):  # the values the reproducer shows
+        title = key_of(example)[2]
     if details:
         title = f"{title} {' · '.join(details)}"
-    example = min(records, key=_example_rank)
     out = {
         "kind": kind,
         "key": key,
@@ -180,9 +230,33 @@ def _problem(kind: str, key: str, title: str, records: list[dict], known: bool) 
         "example": {"id": record_id(example), "check": model.record_key(example)[1],
                     "reproducer": (example.get("failure") or {}).get("reproducer")},
     }
+    if kind in LESSER:
+        out["lesser"] = True
+    mechanism = mechanisms.mechanism_of(example.get("failure"), _status(example))
+    if mechanism is not None and kind == DIVERGENCE:
+        out["mechanism"] = mechanism.as_json()
+    examples = _examples([example] + [r for r in records if r is not example])
+    if examples:
+        out["examples"] = examples
+    if kind == LOAD:
+        fix = [ln.strip() for ln in (load_error(example) or "").splitlines() if ln.strip().startswith("what to fix:")]
+        if fix:
+            out["fix"] = fix[0].removeprefix("what to fix:").strip()
     if known:
         out["reasons"] = sorted({r.get("reason") or "" for r in records} - {""})
         out["observed"] = [title]
+    return out
+
+
+def _examples(records: list[dict]) -> list[dict]:
+    """Each record's first divergence (the values one mechanism showed), the example's first."""
+    out = []
+    for r in records:
+        d = (r.get("failure") or {}).get("divergence")
+        if isinstance(d, dict) and "step" in d:
+            out.append({"id": record_id(r), "check": model.record_key(r)[1],
+                        **{k: d.get(k) for k in ("step", "group", "field", "expected", "actual")},
+                        "reproducer": (r.get("failure") or {}).get("reproducer")})
     return out
 
 
@@ -215,7 +289,8 @@ def group(records: Iterable[dict], known: bool = False) -> list[dict]:
     problems = [_problem(kind, key, title, recs, known) for kind, key, title, recs in groups]
     if known:
         problems = _merge_by_reason(problems, groups)
-    problems.sort(key=lambda p: (-len(p["checks"]), p["checks"][0] if p["checks"] else "", p["title"]))
+    problems.sort(key=lambda p: (p["kind"] in LESSER, -len(p["checks"]), p["checks"][0] if p["checks"] else "",
+                                 p["title"]))
     return problems
 
 
@@ -256,9 +331,12 @@ def by_target(report: dict) -> list[dict]:
     names = model.targets_of(report)
     if any(not r.get("target") for r in records):
         names.append("-")
+    load_errors = {b.get("name"): b.get("problem") for b in report.get("broken_targets", []) if isinstance(b, dict)}
     out = []
     for name in names:
         mine = [r for r in records if (r.get("target") or "-") == name]
+        if load_errors.get(name):  # its load test's problem says what failed, in the loader's words
+            mine = [dict(r, load_error=load_errors[name]) if is_load_test(r) else r for r in mine]
         bad = [r for r in mine if r["verdict"] in BAD]
         xfails = [r for r in mine if r["verdict"] == XFAIL]
         problems, known = group(bad), group(xfails, known=True)
@@ -364,6 +442,31 @@ def problem_label(problem: dict) -> str:
     """A known problem is named by its registered reason; any other by what was observed."""
     reasons = problem.get("reasons") or []
     return reasons[0] if len(reasons) == 1 else problem["title"]
+
+
+LESSER_NOTE = ("lesser: get_last_lr() is wrong from load_state_dict() to the next step(); "
+               "every lr and momentum the optimizer used is exact")
+
+
+def kind_line(problem: dict) -> str:
+    """"divergence · mechanism: 'lr' repeats the schedule ...": what kind of problem, and how it shows."""
+    kind = problem.get("kind", "")
+    if kind in LESSER:
+        return f"{kind} ({LESSER_NOTE})"
+    if problem.get("mechanism"):
+        return f"{kind} · mechanism: {problem['mechanism']['text']}"
+    return kind
+
+
+def examples_line(problem: dict, limit: int = 6) -> str:
+    """"3 examples: `resume.canonical` step 2, group 0: expected 0.5, got 1.0; ...", or "" for one."""
+    examples = problem.get("examples") or []
+    if len(examples) < 2:
+        return ""
+    shown = [f"`{x['check']}` step {x['step']}" + ("" if x.get("group") is None else f", group {x['group']}")
+             + f", '{x['field']}': expected {show(x['expected'])}, got {show(x['actual'])}" for x in examples[:limit]]
+    more = f"; +{len(examples) - limit} more" if len(examples) > limit else ""
+    return f"{len(examples)} examples: " + "; ".join(shown) + more
 
 
 def problems_count(entry: dict) -> str:

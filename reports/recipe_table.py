@@ -5,13 +5,17 @@
 A cell says what the recipe does to the target's runs: `safe` (the resumed
 run is the uninterrupted one, bit for bit), `drifts` (the last bits differ;
 the largest relative error seen), `wrong` (the first divergent optimizer
-step and field), `raises`, or `·` when the recipe doesn't apply.
+step and field), `raises`, or `·` when the recipe doesn't apply. A recipe
+whose resumed run used exactly the right lrs and momenta, and whose only
+fault is a stale `get_last_lr()` from `load_state_dict()` to the next
+`step()`, reads `safe lrs, stale get_last_lr() after load`: not unsafe,
+but a (lesser) problem the report lists.
 """
 
 from __future__ import annotations
 
 from conformance.model import results
-from conformance.reports.tables import result_of
+from conformance.reports.tables import STALE_CELL, result_of, stale_recipe
 
 COLUMNS = [  # (recipe, heading)
     ("canonical", "canonical"),
@@ -25,9 +29,11 @@ DOCS = ("`step(epoch)` is deprecated by torch's own docs: "
         "<https://docs.pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate>.")
 
 
-def cell(result) -> str:
+def cell(result, stale: bool = False) -> str:
     if result is None:
         return "·"
+    if stale:  # only get_last_lr() was wrong, and only until the next step()
+        return STALE_CELL
     div = result.divergence or {}
     if result.outcome == results.SAFE:
         return "safe"
@@ -45,9 +51,12 @@ def cell(result) -> str:
 def table(report: dict) -> str:
     """The Markdown table, one row per target that has recipe results."""
     found: dict = {}
+    stale: set = set()
     for record in report.get("records", []):
         for name, data in (record.get("recipes") or {}).items():
             found.setdefault(record.get("target") or "-", {})[name] = result_of(results.RECIPES, data)
+            if stale_recipe(record, name):
+                stale.add((record.get("target") or "-", name))
     env = report.get("environment", {})
     lines = [f"From `{report.get('hypothesis', {}).get('profile')}` run of torch {env.get('torch')}, "
              f"suite {report.get('suite', {}).get('version')} ({(report.get('suite', {}).get('git_sha') or '?')[:10]}).",
@@ -55,6 +64,7 @@ def table(report: dict) -> str:
              "| scheduler | " + " | ".join(h for _, h in COLUMNS) + " |",
              "|---|" + "---|" * len(COLUMNS)]
     for target in sorted(found):
-        lines.append(f"| {target} | " + " | ".join(cell(found[target].get(name)) for name, _ in COLUMNS) + " |")
+        lines.append(f"| {target} | " + " | ".join(cell(found[target].get(name), (target, name) in stale)
+                                                    for name, _ in COLUMNS) + " |")
     lines += ["", DOCS]
     return "\n".join(lines) + "\n"

@@ -2,8 +2,11 @@
 
 A reproducer needs only torch (and, for a third-party target, that target's
 package). It rebuilds the shrunk config, runs the uninterrupted reference and
-the interrupted-and-resumed run (through `torch.save` / `torch.load(weights_only=True)`
-with the check's recipe, `canonical` unless the check names another), prints
+the interrupted-and-resumed run (through `torch.save` / `torch.load(weights_only=True)`,
+or, for a case whose medium is `dcp`, through `torch.distributed.checkpoint` in one process
+the way the suite's dcp medium goes: `dcp.save` of plain state dicts, `dcp.load` into the
+fresh objects' own state dicts; with the check's recipe, `canonical` unless the check
+names another), prints
 the first divergence, and exits 1 when the failure reproduces, 0 when it does
 not. Callables the config uses that live in the suite are inlined as source,
 so the script does not import the suite.
@@ -156,7 +159,10 @@ import copy
 import io
 import math
 import os
+import atexit
+import logging
 import random
+import shutil
 import sys
 import tempfile
 import warnings
@@ -192,6 +198,13 @@ SCALER = {{SCALER}}  # AMP GradScaler on CPU
 REPORTED = {{REPORTED}}
 REFS = {{REFS}}  # the run's --target references (used only when the suite describes the target)
 ADAPTER = None  # the suite's stepping adapter, for targets that need one
+
+if MEDIUM == "dcp":  # torch.distributed.checkpoint, in this one process (no process group)
+    import torch.distributed.checkpoint as dcp
+    from torch.distributed.checkpoint.state_dict import (
+        StateDictOptions, get_optimizer_state_dict, set_optimizer_state_dict)
+    DCP_OPTIONS = StateDictOptions(flatten_optimizer_state_dict=False)
+    logging.getLogger("c10d-NullHandler-dcp_logger").disabled = True  # DCP logs every call
 
 
 {{IMPORTS}}
@@ -258,11 +271,18 @@ def momentum_of(group):
     return group.get("momentum")
 
 
+class GetLastLrRaised(Exception):
+    """The scheduler's get_last_lr(), read before each optimizer.step() as a loop that logs the lr does, raised."""
+
+
 def last_lr(scheduler):
-    if ADAPTER is not None:
-        return ADAPTER.last_lr(scheduler)
-    getter = getattr(scheduler, "get_last_lr", None)
-    return None if getter is None else getter()
+    try:
+        if ADAPTER is not None:
+            return ADAPTER.last_lr(scheduler)
+        getter = getattr(scheduler, "get_last_lr", None)
+        return None if getter is None else getter()
+    except Exception as exc:  # noqa: BLE001 - named as the call that raised, not the optimizer.step() around it
+        raise GetLastLrRaised(f"get_last_lr() raised {type(exc).__name__}: {exc}") from exc
 
 
 def step(scheduler, metric):
@@ -303,7 +323,7 @@ def resume(checkpoint):
     s = LiveObjects(checkpoint)
     k = checkpoint["sched_steps"]
     if RECIPE == "last_epoch":
-        s.optimizer.load_state_dict(checkpoint["optimizer"])
+        restore_optimizer(s, checkpoint)
         s.scheduler = build_scheduler(s.optimizer, {**CONFIG, "last_epoch": k - 1})
     elif RECIPE == "fast_forward":
         s.scheduler = build_scheduler(s.optimizer, CONFIG)
@@ -311,13 +331,66 @@ def resume(checkpoint):
             step(s.scheduler, METRICS[i] if METRIC_DRIVEN else None)
     else:  # canonical: construct as originally, load optimizer state, then scheduler state
         s.scheduler = build_scheduler(s.optimizer, CONFIG)
-        s.optimizer.load_state_dict(checkpoint["optimizer"])
-        load_state_dict(s.scheduler, checkpoint["scheduler"])
+        restore_optimizer(s, checkpoint)
+        restore_scheduler(s, checkpoint)
     return s
 
 
-def carry(checkpoint):
+def as_module(params):
+    """A module holding the params: DCP names optimizer state by parameter name."""
+    module = torch.nn.Module()
+    for i, p in enumerate(params):
+        module.register_parameter(f"p{i}", p)
+    return module
+
+
+def save_dcp(checkpoint, session):
+    """dcp.save of plain state dicts (the optimizer's by get_optimizer_state_dict); the params
+    and the loop position come back through dcp.load, the rest loads into the fresh objects."""
+    path = tempfile.mkdtemp(prefix="dcp-")
+    atexit.register(shutil.rmtree, path, True)
+    position = {k: v for k, v in checkpoint.items() if k not in ("model", "optimizer", "scheduler")}
+    state = {"model": {f"p{i}": p for i, p in enumerate(checkpoint["model"])},
+             "optimizer": get_optimizer_state_dict(as_module(session.params), session.optimizer, options=DCP_OPTIONS),
+             "lr_scheduler": checkpoint["scheduler"], "train_state": position}
+    dcp.save(state, storage_writer=dcp.FileSystemWriter(path))
+    loaded = {"model": {f"p{i}": torch.zeros_like(p) for i, p in enumerate(checkpoint["model"])},
+              "train_state": copy.deepcopy(position)}
+    dcp.load(loaded, checkpoint_id=path)
+    return {**loaded["train_state"], "model": [loaded["model"][f"p{i}"] for i in range(len(checkpoint["model"]))],
+            "dcp_path": path}
+
+
+def restore_optimizer(s, checkpoint):
+    if MEDIUM != "dcp":
+        return s.optimizer.load_state_dict(checkpoint["optimizer"])
+    module = as_module(s.params)  # DCP loads into the fresh optimizer's own layout
+    state = {"optimizer": get_optimizer_state_dict(module, s.optimizer, options=DCP_OPTIONS)}
+    dcp.load(state, checkpoint_id=checkpoint["dcp_path"])
+    set_optimizer_state_dict(module, s.optimizer, state["optimizer"], options=DCP_OPTIONS)
+
+
+def restore_scheduler(s, checkpoint):
+    if MEDIUM != "dcp":
+        return load_state_dict(s.scheduler, checkpoint["scheduler"])
+    state = {"lr_scheduler": state_dict(s.scheduler)}  # the fresh scheduler's own state dict, filled by DCP
+    dcp.load(state, checkpoint_id=checkpoint["dcp_path"])
+    load_state_dict(s.scheduler, state["lr_scheduler"])
+
+
+def describe_error(exc):
+    failures = getattr(exc, "failures", None)
+    if isinstance(failures, dict) and failures:  # DCP's CheckpointException: each rank's error and traceback
+        cause = next(iter(failures.values()))
+        cause = cause[0] if isinstance(cause, tuple) else cause
+        return f"{type(exc).__name__} ({type(cause).__name__}: {str(cause).splitlines()[0]})"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def carry(checkpoint, session):
     """The checkpoint's trip through MEDIUM, as a training script would make it."""
+    if MEDIUM == "dcp":
+        return save_dcp(checkpoint, session)
     if MEDIUM == "deepcopy":
         return copy.deepcopy(checkpoint)
     if MEDIUM == "memory":
@@ -364,7 +437,7 @@ def run(interrupt):
                 }
                 if s.scaler is not None:
                     ckpt["scaler"] = s.scaler.state_dict()
-                ckpt = carry(ckpt)
+                ckpt = carry(ckpt, s)
                 handle.remove()
                 s = resume(ckpt)
                 handle = attach(s)
@@ -422,8 +495,10 @@ def main():
         return 1
     try:
         actual = run(interrupt=True)
-    except Exception as exc:  # noqa: BLE001 - the resume itself failing is the failure
-        print(f"REPRODUCED: the interrupted run raised {type(exc).__name__}: {exc}")
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - the resume failing is the failure (DCP's errors are BaseExceptions)
+        print(f"REPRODUCED: the interrupted run raised {describe_error(exc)}")
         return 1
     div = first_divergence(expected, actual)
     if div is None:

@@ -95,8 +95,12 @@ def judged(plan: Planned, target: TargetSpec, verdict: Verdict) -> Verdict:
     result = verdict.result
     if result is not None and hasattr(result, "supported"):
         result = replace(result, supported=False)
+    caps = target.capabilities
+    through = (f" (it resumes through {caps.resume_argument}={caps.resume_start:+d}+k)"
+               if "last_epoch_resume" in plan.check.requires and caps.resume_argument != "last_epoch" else "")
     why = ("this check's outcome is always a result" if plan.check.always_result else
-           f"{target.name} offers but does not declare {', '.join(plan.check.requires)}, so this is a result")
+           f"{target.name} offers but does not declare {', '.join(plan.check.requires)}{through}, "
+           f"so this is a result")
     return replace(verdict, status=PASS, result=result,
                    message=f"{why}, not a failure: {verdict.message}".rstrip(": "))
 

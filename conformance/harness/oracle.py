@@ -22,6 +22,8 @@ FIX_HINTS = {
     "state_dict": "the target's state_dict() raised",
     "load_state_dict": "the target's load_state_dict() raised on its own state",
     "optimizer.step": "optimizer.step() raised with the values the scheduler set",
+    "get_last_lr": "the target's get_last_lr() (its adapter's last_lr) raised; the suite reads it before every "
+    "optimizer step, as a loop that logs the lr does",
 }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 
 from conformance.harness.errors import calling
+from conformance.harness.observation import provoked
 from conformance.harness.live import (LiveObjects, build_scheduler, new_optimizer, restore_optimizer,
                                       restore_scheduler)
 
@@ -48,7 +49,7 @@ def fast_forward(target, case, checkpoint) -> LiveObjects:
     metric_driven = target.capabilities.metric_driven
     for k in range(checkpoint["sched_steps"]):
         metric = case.plan.metrics[k] if metric_driven else None
-        with calling("step"):
+        with calling("step"), provoked():  # torch warns: a scheduler step before any optimizer step
             target.adapter.step(session.scheduler, metric)
     return session
 
@@ -83,7 +84,7 @@ def extra_step(target, case, checkpoint) -> LiveObjects:
     session = canonical(target, case, checkpoint)
     k = checkpoint["sched_steps"]
     metric = case.plan.metrics[k] if target.capabilities.metric_driven else None
-    with calling("step"):
+    with calling("step"), provoked():
         target.adapter.step(session.scheduler, metric)
     return session
 
@@ -115,7 +116,7 @@ def epoch_fast_forward(target, case, checkpoint) -> LiveObjects:
     """Tutorial: a fresh scheduler, one `step(k)` to jump to epoch k, then plain `step()`."""
     session = new_optimizer(case, checkpoint)
     session.scheduler = build_scheduler(target, session.optimizer, case.config)
-    with calling("step"):
+    with calling("step"), provoked():  # a deprecated step(epoch), before any optimizer step
         session.scheduler.step(checkpoint["sched_steps"])
     return session
 

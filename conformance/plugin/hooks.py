@@ -7,6 +7,10 @@
 - Capabilities a target does not declare skip its checks; known failures
   (`targets/known.py`, one rule) mark them xfail, and a known-failure entry
   that covers no check of its target gets a warning naming it.
+- While a test runs its target, the target's warnings are counted for the
+  report (one terminal line per target), and a test whose trajectories never
+  changed the lr or momentum gets an `LrNeverChanged` warning
+  (`harness/observation.py`).
 """
 
 from __future__ import annotations
@@ -20,15 +24,17 @@ import torch
 from hypothesis import settings
 
 import conformance
-from conformance.checks import budget  # noqa: F401 - registers the Hypothesis profiles
+from conformance.checks import budget  # also registers the Hypothesis profiles
 from conformance.checks.frameworks import FrameworkFailure, framework_failures
 from conformance.checks.table import Planned, missing_capability, planned
 from conformance.corpus.resume import CHECK as CORPUS_CHECK
 from conformance.drivers import BY_NAME as DRIVERS_BY_NAME, NAMES as DRIVER_NAMES
 from conformance.harness import timelimit
+from conformance.harness.observation import Observed, counted, merged, observing
 from conformance.model.verdict import ConformanceFailure
 from conformance.plugin.bridge import TestOutcome
 from conformance.spec import TargetSpec
+from conformance.targets import driving
 from conformance.targets.known import XfailsFileError, known_failure, load_file as load_xfails, stale
 from conformance.targets.selection import select
 
@@ -37,10 +43,16 @@ BROKEN = pytest.StashKey[list]()
 XFAILS = pytest.StashKey[dict]()
 OUTCOME = pytest.StashKey[TestOutcome]()
 DRIVERS = pytest.StashKey[list]()
+OBSERVED = pytest.StashKey[Observed]()  # the target's warnings, and whether its lr moved
+NEVER_CHANGED = pytest.StashKey[str]()  # why the test could not judge its target
 
 
 class StaleKnownFailure(UserWarning):
     """A known-failure entry that covers no check of its target: an upstream fix, or a typo."""
+
+
+class LrNeverChanged(UserWarning):
+    """No trajectory of a test ever changed its lr or momentum: its checks could not tell right from wrong."""
 
 
 def pytest_addoption(parser):
@@ -77,7 +89,8 @@ def pytest_configure(config):
     config.stash[DRIVERS] = _selected_drivers(config.getoption("driver"))
     if config.getoption("lrc_timeout") is not None:
         timelimit.SECONDS = config.getoption("lrc_timeout")
-    good, broken = select(config.getoption("target"))
+    with observing(Observed()):  # loading probes the targets: their warnings are not this run's output
+        good, broken = select(config.getoption("target"))
     xfails = {}
     if config.getoption("xfails_file"):
         try:
@@ -87,6 +100,8 @@ def pytest_configure(config):
     config.stash[TARGETS] = good
     config.stash[BROKEN] = broken
     config.stash[XFAILS] = xfails
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(WarningTotals(), "lrc-warning-totals")
 
 
 SUITE_TESTS = os.path.join(os.path.dirname(os.path.abspath(conformance.__file__)), "tests")  # not imported: tests use us
@@ -106,15 +121,31 @@ def _collect_the_suite(config) -> None:
         config.args[:] = [SUITE_TESTS]
 
 
+def profile_in_effect() -> tuple[str, int, bool]:
+    """The Hypothesis profile the checks run under, its max_examples, and whether it is the suite's default.
+
+    With no `--hypothesis-profile`, Hypothesis's own `default` is current, but the
+    checks run under the suite's `dev` (`checks/budget.py`).
+    """
+    current = settings.get_current_profile_name()
+    defaulted = current == "default"
+    return (budget.DEFAULT_PROFILE if defaulted else current), budget.base_settings().max_examples, defaulted
+
+
 def pytest_report_header(config):
     names = ", ".join(t.name for t in config.stash[TARGETS]) or "(none)"
-    lines = [f"lrc: torch {torch.__version__}, hypothesis profile {settings.get_current_profile_name()}, "
+    profile, max_examples, defaulted = profile_in_effect()
+    lines = [f"lrc: torch {torch.__version__}, hypothesis profile {profile}"
+             f"{' (the default: no --hypothesis-profile)' if defaulted else ''}, max_examples {max_examples}, "
              f"time limit {timelimit.SECONDS:g} s per example",
              f"lrc targets: {names}"]
     for driver in config.stash.get(DRIVERS, []):
         lines.append(f"lrc driver: {driver.name} ({driver.distribution} {driver.version()})")
     for source in sorted({t.source for t in config.stash[TARGETS] if t.source != "torch"}):
         lines.append(f"lrc targets from {source}")
+    for t in config.stash[TARGETS]:
+        if t.source != "torch":
+            lines.append(f"lrc driven: {t.name}: {driving.describe(t)}")
     for b in config.stash[BROKEN]:
         what = "skipped" if b.skip else "that did not load"
         lines.append(f"lrc target {what}: {b.name}: {b.problem.splitlines()[0]}")
@@ -223,7 +254,8 @@ def pytest_collection_modifyitems(config, items):
         if not _is_check(item):
             continue
         target, plan = _params(item)["target"], _params(item)["plan"]
-        reason = missing_capability(plan.check, target)
+        with observing(Observed()):  # a probe of what the target offers: its warnings are not this run's output
+            reason = missing_capability(plan.check, target)
         if reason:
             item.add_marker(pytest.mark.skip(reason=reason))
         known = known_failure(target, plan.id, from_file)
@@ -245,6 +277,24 @@ def outcome_of(item) -> TestOutcome:
 
 
 @pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Observe the target while the test runs it: count its warnings, flag an lr that never moved."""
+    target = _params(item).get("target")
+    if not isinstance(target, TargetSpec):
+        return (yield)
+    seen = item.stash[OBSERVED] = Observed()
+    with observing(seen):
+        result = yield  # a test that raised did judge its target: no blindness to report then
+    outcome = item.stash.get(OUTCOME, None)
+    why = seen.never_moved(outcome.examples if outcome is not None else 0)
+    if why:
+        item.stash[NEVER_CHANGED] = why
+        # Named by target, not check: pytest's summary groups a target's tests under one message.
+        warnings.warn(LrNeverChanged(f"{target.name}: {why}"))
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item, call):
     report = yield
     seen = item.stash.get(OUTCOME, None)
@@ -258,12 +308,41 @@ def pytest_runtest_makereport(item, call):
             "results": seen.results_json(),
             "rejected": {"count": seen.rejected, "kinds": seen.rejected_kinds},
         }
+        observation = item.stash.get(OBSERVED, None)
+        if observation is not None and observation.kinds:
+            record["warnings"] = observation.warnings_json()
+        if NEVER_CHANGED in item.stash:
+            record["lr_never_changed"] = item.stash[NEVER_CHANGED]
         raised = call.excinfo.value if call.excinfo is not None else None
         bad = raised.verdict if isinstance(raised, ConformanceFailure) else seen.last_bad
         if bad is not None:
             record.update(status=bad.status, message=bad.explain())
         report.user_properties.append(("lrc", json.dumps(record, default=repr)))
     return report
+
+
+class WarningTotals:
+    """The warnings each target emitted, totalled from the tests' records (also from xdist workers):
+    one terminal line per target instead of one per warning."""
+
+    def __init__(self) -> None:
+        self.by_target: dict[str, list] = {}
+
+    def pytest_runtest_logreport(self, report):
+        for key, value in report.user_properties if report.when == "call" else ():
+            if key == "lrc":
+                record = json.loads(value)
+                if record.get("warnings"):
+                    self.by_target.setdefault(record["target"], []).append(record["warnings"])
+
+    def pytest_terminal_summary(self, terminalreporter):
+        for name, summaries in self.by_target.items():
+            total = merged(summaries)
+            first, kinds = total["kinds"][0], counted(len(total["kinds"]), "kind")
+            terminalreporter.write_line(
+                f"lrc: {name} emitted {counted(total['count'], 'warning')} of {kinds} while the suite ran it, kept "
+                f"out of this output (all in the report); the first: {first['category']} at {first['where']}: "
+                f"{first['first'][:120]}")
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import importlib.util
 import multiprocessing
-import traceback
 from typing import Callable, Optional
 
 from conformance.harness.errors import CheckpointError, SuiteError, TargetError
 from conformance.model.case import Case
-from conformance.processes.spares import Pool, collect
+from conformance.processes.spares import Pool, collect, suite_failure
 from conformance.spec import TargetSpec
 from conformance.targets.loading import LoadError, quiet
 from conformance.targets.selection import select
@@ -42,26 +41,53 @@ def context():
 POOL = Pool(context)  # this process's spares: children of the server, waiting for a job
 
 
+def _split(source: str) -> tuple:
+    """`source` as (module, attr, label): 'pkg.mod:TARGETS (pkg 1.2)' -> ('pkg.mod', 'TARGETS', 'pkg 1.2').
+
+    A source is the importable 'MODULE:ATTR' that holds the target, optionally
+    followed by a space and a label for people (a library's version, say); a
+    source without 'MODULE:ATTR' first is a label alone: ('', '', source).
+    """
+    ref, _, label = source.strip().partition(" ")
+    module, colon, attr = ref.partition(":")
+    if not (colon and module and all(part.isidentifier() for part in attr.split("."))):
+        return "", "", source
+    return module, attr, label.strip().removeprefix("(").removesuffix(")")
+
+
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def reference(target: TargetSpec) -> Optional[str]:
-    """How another interpreter finds `target`, or None when it can't."""
+    """How another interpreter finds `target` (its 'MODULE:ATTR', or a built-in's name), or None when it can't."""
     if target.source == "torch":
         return target.name
-    module, colon, _ = target.source.partition(":")
-    if not colon:
-        return None
-    try:
-        found = importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
-        found = False
-    return target.source if found else None
+    module, attr, _ = _split(target.source)
+    return f"{module}:{attr}" if module and _importable(module) else None
+
+
+FIX = ("what to fix: set TargetSpec.source to the importable 'MODULE:ATTR' that holds it (e.g. "
+       "'mypkg.schedulers:TARGETS', a module-level TargetSpec or a list or dict of them; a label may follow "
+       "after a space: 'mypkg.schedulers:TARGETS (mypkg 1.2)')")
 
 
 def unreachable(target: TargetSpec, where: str = "another interpreter") -> Optional[str]:
     """Why another process can't import `target`, or None; says what to set."""
-    if reference(target) is None:
-        return (f"{target.name} is defined where {where} can't import it (source {target.source!r}); "
-                "what to fix: set TargetSpec.source to the importable 'MODULE:ATTR' that holds it")
-    return None
+    if reference(target) is not None:
+        return None
+    module, _, _ = _split(target.source)
+    if not target.source.strip():
+        return f"{target.name} has no TargetSpec.source, so {where} can't import it; {FIX}"
+    if not module:
+        return (f"{target.name}'s source {target.source!r} is a label, not an importable 'MODULE:ATTR', so {where} "
+                f"can't import it; {FIX}")
+    return (f"{target.name}'s source {target.source!r} names the module {module!r}, which this process can't find by "
+            f"name (a test file loaded by path, or a module built at run time?), so {where} can't import it; {FIX}, "
+            f"or make {module!r} importable (install its package or put its folder on PYTHONPATH)")
 
 
 def find(ref: str, name: str, capabilities) -> tuple:
@@ -86,7 +112,7 @@ def answer(run_it) -> tuple:
     except CheckpointError as exc:
         return ("checkpoint", str(exc))
     except Exception as exc:  # noqa: BLE001 - the suite's own code failed there: say so, with its traceback
-        return ("suite", f"{type(exc).__name__}: {exc}\n" + traceback.format_exc())
+        return suite_failure(exc)
 
 
 def unpack(target: TargetSpec, reply: tuple, where: str) -> list:

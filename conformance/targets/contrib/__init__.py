@@ -1,4 +1,4 @@
-"""Third-party schedulers as targets: transformers, pytorch-optimizer, pytorch-warmup.
+"""Third-party schedulers as targets: transformers, pytorch-optimizer, pytorch-warmup, torchtune.
 
 Run one library with `--target conformance.targets.contrib.<module>:TARGETS`.
 A library that is not installed yields one skipped `test_target_loads` with
@@ -31,13 +31,26 @@ def library(module: str, dist: str) -> tuple[Optional[ModuleType], list]:
     try:
         return importlib.import_module(module), []
     except Exception as exc:  # noqa: BLE001 - sorted below: a missing package skips, the rest is an error
-        missing = exc.name if isinstance(exc, ImportError) and exc.name else None
-        if missing and not _installed(missing):
-            dep = missing.partition(".")[0]
+        cause = _missing_module(exc)
+        if cause is not None and not _installed(cause.name):
+            dep = cause.name.partition(".")[0]
             return None, [BrokenTarget(f"contrib.{top}", (
-                f"{dist} needs {dep!r}, which is not installed ({type(exc).__name__}: {exc}); install it with "
+                f"{dist} needs {dep!r}, which is not installed ({type(cause).__name__}: {cause}); install it with "
                 f"`pip install {dep}` (or the package that provides it) to test its schedulers"), skip=True)]
         return None, [BrokenTarget(f"contrib.{top}", _broken(module, dist, exc))]
+
+
+def _missing_module(exc: BaseException) -> Optional[ImportError]:
+    """The ImportError naming the module whose absence raised `exc`, or None.
+
+    A library may re-raise its own message from the ImportError of a missing
+    dependency (torchtune does for torchao): the chain of causes says which.
+    """
+    while isinstance(exc, ImportError):
+        if exc.name:
+            return exc
+        exc = exc.__cause__
+    return None
 
 
 def _installed(name: str) -> bool:
@@ -72,6 +85,16 @@ def unavailable(package: str, exc: BaseException, name: Optional[str] = None) ->
         f"`pip install {package}` to test its schedulers",
         skip=True,
     )]
+
+
+def source(module: str, dist: str) -> str:
+    """A contrib target's `TargetSpec.source`: the importable reference that holds it, then the library's version.
+
+    e.g. 'conformance.targets.contrib.transformers:TARGETS (transformers 5.24.0)': other
+    processes (`resume.fresh_process`, `distributed.*`) find the target by the reference;
+    the pytest header and the reports show the whole string.
+    """
+    return f"{module}:TARGETS ({dist} {library_version(dist)})"
 
 
 def library_version(dist: str) -> str:

@@ -16,7 +16,7 @@ from conformance.model.case import Case, Plan
 from conformance.model.optimizer import OptimizerSetup
 from conformance.model.verdict import ERROR, FAIL, Signature
 from conformance.spec import Capabilities, TargetSpec
-from conformance.targets.contrib import library, library_version
+from conformance.targets.contrib import library, source
 from conformance.targets.known import KnownFailure
 
 lrs = st.sampled_from([1e-3, 0.1]) | st.floats(1e-4, 1.0)
@@ -152,7 +152,7 @@ def _target(name, factory, configs, last_epoch) -> TargetSpec:
         capabilities=Capabilities(last_epoch_resume=last_epoch),
         boundaries=_ends,
         known_failures=KNOWN_FAILURES.get(name, {}),
-        source=f"pytorch-optimizer {library_version('pytorch_optimizer')}",
+        source=source(__name__, "pytorch-optimizer"),
     )
 
 

@@ -22,7 +22,7 @@ from conformance.model.verdict import FAIL, Signature
 from conformance.spec import Capabilities, TargetSpec
 from conformance.strategies import schedulers as S
 from conformance.targets.builtins import BY_NAME, CLASSES as S_CLASSES
-from conformance.targets.contrib import library, library_version
+from conformance.targets.contrib import library, source
 from conformance.targets.known import KnownFailure
 
 
@@ -122,7 +122,7 @@ def _target(name, cls) -> TargetSpec:
         capabilities=Capabilities(),
         boundaries=_boundaries,
         known_failures=KNOWN_FAILURES.get(name, {}),
-        source=f"pytorch-warmup {library_version('pytorch-warmup')}",
+        source=source(__name__, "pytorch-warmup"),
         # Not `scheduler`: swapping the inner scheduler changes structure, not a hyperparameter.
         hyperparameters=("warmup_period",),
     )

@@ -1,0 +1,50 @@
+"""What the suite observed of the targets besides verdicts (`conformance/harness/observation.py`), for the report:
+
+- the warnings each target emitted while the suite ran it: per test in its
+  record (`warnings`), per target in `targets` (merged), and a short section
+  of report.md with the first message of each kind;
+- the checks that could not tell right from wrong, because no trajectory they
+  recorded ever changed the lr or momentum (`lr_never_changed` in a record).
+"""
+
+from __future__ import annotations
+
+from conformance.harness.observation import counted, merged
+
+
+def annotate_targets(targets: list[dict], records: list[dict]) -> None:
+    """Give each target entry that emitted warnings its `warnings`, from `records` (also a merge's, of several
+    shards): the count, and each kind with its first message."""
+    for entry in targets:
+        if not isinstance(entry, dict):
+            continue
+        summaries = [r["warnings"] for r in records if r.get("target") == entry["name"] and r.get("warnings")]
+        entry.pop("warnings", None)
+        if summaries:
+            entry["warnings"] = merged(summaries)
+
+
+def _one_line(text: str) -> str:
+    return str(text).replace("\n", " ").replace("`", "'")
+
+
+def markdown_lines(report: dict) -> list[str]:
+    """report.md's sections on the targets' warnings and on the checks that saw no lr change (none if neither)."""
+    out = []
+    warned = [t for t in report.get("targets", []) if t.get("warnings")]
+    if warned:
+        out += ["## Warnings the targets emitted", "",
+                "Counted while the suite ran each target, and kept out of the terminal; the first of each kind:", ""]
+        for t in warned:
+            total = t["warnings"]
+            out.append(f"- {t['name']}: {counted(total['count'], 'warning')} of "
+                       f"{counted(len(total['kinds']), 'kind')}")
+            out += [f"  - {k['count']:,} × {k['category']} at `{k['where']}`: `{_one_line(k['first'])}`"
+                    for k in total["kinds"]]
+        out.append("")
+    blind = [r for r in report.get("records", []) if r.get("lr_never_changed")]
+    if blind:
+        out += ["## Checks that could not tell right from wrong", ""]
+        out += [f"- {r.get('target')} · `{r.get('check')}`: {r['lr_never_changed']}" for r in blind]
+        out.append("")
+    return out

@@ -1,0 +1,96 @@
+"""What the suite observes of a target besides verdicts (`conformance/harness/observation.py`).
+
+One run of the suite (ci profile, three checks) on a scheduler that warns on
+every step, a constant schedule and StepLR: the warnings are counted in the
+report and kept out of the terminal; the constant schedule's checks are
+flagged as blind, StepLR's are not.
+
+Seen failing before the change: 64 warning lines in the terminal, no
+`warnings` in report.json, no `LrNeverChanged` warning.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import pytest
+from hypothesis.errors import HypothesisWarning
+
+from conformance.harness.observation import Observed, observing
+from conformance.reports import merge
+from selftests.test_reports import run_suite
+
+TARGETS = "selftests.observing_targets"
+NEVER_CHANGED = "the lr never changed in"
+
+
+@pytest.fixture(scope="module")
+def observed_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("observed")
+    proc = run_suite(out, "-n", "0", "--hypothesis-profile", "ci", "conformance/tests/test_checks.py",
+                     "-k", "resume_canonical or placement_sched_first_order or distributed_world_size",
+                     "--target", "StepLR",
+                     "--target", f"{TARGETS}:WarnsEveryStep", "--target", f"{TARGETS}:Constant")
+    assert (out / "report.json").exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
+    return json.loads((out / "report.json").read_text()), (out / "report.md").read_text(), proc.stdout + proc.stderr
+
+
+def _records(report, target):
+    return {r["check"]: r for r in report["records"] if r["target"] == target}
+
+
+def test_a_targets_warnings_are_counted_in_the_report(observed_run):
+    report, md, _ = observed_run
+    targets = {t["name"]: t for t in report["targets"]}
+    counted = targets["WarnsEveryStep"]["warnings"]
+    assert counted["count"] >= 100, counted
+    (kind,) = counted["kinds"]
+    assert kind["category"] == "UserWarning" and kind["count"] == counted["count"]
+    assert kind["where"].endswith("observing_targets.py:53") and kind["first"].endswith("of a chatty scheduler")
+    assert _records(report, "WarnsEveryStep")["resume.canonical"]["warnings"]["count"] > 0
+    assert "warnings" not in targets["StepLR"] and "warnings" not in targets["Constant"]
+    assert "## Warnings the targets emitted" in md
+    assert f"WarnsEveryStep: {counted['count']:,} warnings" in md and kind["first"] in md
+
+
+def test_the_warnings_stay_out_of_the_terminal(observed_run):
+    _, _, output = observed_run
+    chatty = [line for line in output.splitlines() if "of a chatty scheduler" in line]
+    assert len(chatty) <= 1, "\n".join(chatty[:20])
+    assert "lrc: WarnsEveryStep emitted" in output, output[-3000:]
+
+
+def test_an_lr_that_never_changes_is_flagged(observed_run):
+    report, md, output = observed_run
+    for check, record in _records(report, "Constant").items():
+        assert record["verdict"] == "pass", record
+        assert NEVER_CHANGED in record["lr_never_changed"], (check, record)
+    assert not [r for r in _records(report, "StepLR").values() if "lr_never_changed" in r]
+    assert f"LrNeverChanged: Constant: {NEVER_CHANGED}" in output, output[-3000:]
+    assert "test_resume_canonical[Constant]" in output and f"StepLR: {NEVER_CHANGED}" not in output
+    assert "## Checks that could not tell right from wrong" in md
+    assert f"Constant · `resume.canonical`: {NEVER_CHANGED}" in md
+
+
+def test_the_suites_own_warnings_are_not_swallowed():
+    seen = Observed()
+    with warnings.catch_warnings(record=True) as outside:
+        warnings.simplefilter("always")
+        with observing(seen):
+            warnings.warn("from the target", UserWarning)
+            warnings.warn("from Hypothesis", HypothesisWarning)
+    assert [str(w.message) for w in outside] == ["from Hypothesis"]
+    assert seen.warnings_json()["count"] == 1
+
+
+def test_merged_shards_total_a_targets_warnings():
+    kind = {"category": "UserWarning", "where": "chatty.py:3", "count": 5, "first": "step 0"}
+
+    def shard(test, count):
+        record = {"id": test, "target": "T", "check": test, "verdict": "pass",
+                  "warnings": {"count": count, "kinds": [dict(kind, count=count)]}}
+        return {"targets": [{"name": "T", "warnings": record["warnings"]}], "records": [record], "complete": True}
+
+    merged = merge.merge([shard("a", 5), shard("b", 7)])
+    assert merged["targets"][0]["warnings"]["count"] == 12
