@@ -134,7 +134,7 @@ def trainer_schedule(target, case) -> Optional[dict]:
     from transformers import SchedulerType
 
     names = {"ReduceLROnPlateau": "reduce_lr_on_plateau"} if target.source == "torch" else {}
-    if target.source.startswith("transformers"):
+    if target.source.startswith(("transformers", "conformance.targets.contrib.transformers:")):
         names = {f"transformers.{kind.value}": kind.value for kind in SchedulerType}
     name = names.get(target.name)
     if name is None:
