@@ -8,7 +8,6 @@ boundaries worth interrupting at, and which checks it is known to fail.
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional
 
@@ -16,7 +15,7 @@ from hypothesis import strategies as st
 
 from conformance.model.optimizer import OptimizerNeeds
 
-__all__ = ["Adapter", "Capabilities", "DEFAULT_ADAPTER", "OptimizerNeeds", "PartialSpec", "TargetSpec", "step_takes_metric"]
+__all__ = ["Adapter", "Capabilities", "DEFAULT_ADAPTER", "OptimizerNeeds", "PartialSpec", "TargetSpec"]
 
 
 def _step(scheduler, metric):
@@ -110,7 +109,8 @@ class TargetSpec:
     # How each constructor argument was inferred, for a class or factory loaded without a
     # TargetSpec (e.g. {"gamma": "float 0.05..1 (probed)"}); empty for hand-written specs.
     inferred: Mapping[str, str] = field(default_factory=dict)
-    driven: str = ""  # how the loop drives it, as inferred (e.g. "step(epoch) told the count 1, 2, ..."); "" if declared
+    # How the loop drives it, as inferred (e.g. "step(epoch) told the count 1, 2, ..."); "" when declared.
+    driven: str = ""
 
     def __repr__(self) -> str:
         return f"TargetSpec({self.name!r})"
@@ -136,21 +136,3 @@ class PartialSpec:
 
     build: Callable
     fields: Mapping[str, Any]
-
-
-def step_takes_metric(scheduler_or_cls) -> bool:
-    """True when `step` has a required positional argument (a metric)."""
-    step = getattr(scheduler_or_cls, "step", None)
-    if step is None:
-        return False
-    try:
-        params = list(inspect.signature(step).parameters.values())
-    except (TypeError, ValueError):
-        return False
-    if params and params[0].name == "self":
-        params = params[1:]
-    return any(
-        p.default is inspect.Parameter.empty
-        and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
-        for p in params
-    )

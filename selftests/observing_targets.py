@@ -12,8 +12,8 @@ import warnings
 from torch.optim.lr_scheduler import LRScheduler, StepLR
 
 
-class LastLrRaisesAfterLoad(StepLR):
-    """A StepLR whose `get_last_lr()` raises once a checkpoint was loaded."""
+class _KnowsItWasLoaded(StepLR):
+    """A StepLR that remembers whether a checkpoint was loaded into it."""
 
     def __init__(self, optimizer, step_size=3, gamma=0.5, last_epoch=-1):
         self.loaded = False
@@ -22,6 +22,10 @@ class LastLrRaisesAfterLoad(StepLR):
     def load_state_dict(self, state_dict):
         super().load_state_dict(state_dict)
         self.loaded = True
+
+
+class LastLrRaisesAfterLoad(_KnowsItWasLoaded):
+    """A StepLR whose `get_last_lr()` raises once a checkpoint was loaded."""
 
     def get_last_lr(self):
         if self.loaded:
@@ -29,16 +33,8 @@ class LastLrRaisesAfterLoad(StepLR):
         return super().get_last_lr()
 
 
-class StepRaisesAfterLoad(StepLR):
+class StepRaisesAfterLoad(_KnowsItWasLoaded):
     """A StepLR whose `step()` raises once a checkpoint was loaded."""
-
-    def __init__(self, optimizer, step_size=3, gamma=0.5, last_epoch=-1):
-        self.loaded = False
-        super().__init__(optimizer, step_size, gamma, last_epoch)
-
-    def load_state_dict(self, state_dict):
-        super().load_state_dict(state_dict)
-        self.loaded = True
 
     def step(self, epoch=None):
         if getattr(self, "loaded", False):

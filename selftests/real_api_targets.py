@@ -22,7 +22,20 @@ def _set(optimizer, lrs) -> list:
     return list(lrs)
 
 
-class EpochStepDecay:
+class _WholeState:
+    """Saves everything but the optimizer; reports the lrs it last set."""
+
+    def get_last_lr(self):
+        return list(self._last)
+
+    def state_dict(self):
+        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
+
+    def load_state_dict(self, state):
+        self.__dict__.update(state)
+
+
+class EpochStepDecay(_WholeState):
     """Correct, told the epoch: lr = base * gamma ** (epoch // every), times a noise seeded by the epoch."""
 
     def __init__(self, optimizer, every: int = 3, gamma: float = 0.5, noise: float = 0.0, seed: int = 42):
@@ -39,15 +52,6 @@ class EpochStepDecay:
 
     def step(self, epoch, metric=None):
         self._last = self._apply(epoch)
-
-    def get_last_lr(self):
-        return list(self._last)
-
-    def state_dict(self):
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
-
-    def load_state_dict(self, state):
-        self.__dict__.update(state)
 
 
 class UpdateCosine:
@@ -90,7 +94,7 @@ class EpochWarmupForgetsCalls(EpochStepDecay):
         return {k: v for k, v in super().state_dict().items() if k != "calls"}
 
 
-class LastIterWarmup:
+class LastIterWarmup(_WholeState):
     """Correct: linear warmup over `warmup` iterations, then `gamma` every `every`; resumes by state or by
     `last_iter=k-1` on an optimizer that holds 'initial_lr' (DeepSpeed/mmcv-style name for `last_epoch`)."""
 
@@ -119,15 +123,6 @@ class LastIterWarmup:
     def step(self):
         self.it += 1
         self._last = self._apply()
-
-    def get_last_lr(self):
-        return list(self._last)
-
-    def state_dict(self):
-        return {k: v for k, v in self.__dict__.items() if k != "optimizer"}
-
-    def load_state_dict(self, state):
-        self.__dict__.update(state)
 
 
 class LastIterIgnored(LastIterWarmup):

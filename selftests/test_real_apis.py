@@ -68,7 +68,7 @@ class FloatsOnly(Annotated):
     (FloatsOnly, "metric", "a probe"),
 ])
 def test_a_step_argument_is_told_apart_by_annotation_then_probe(cls, kind, by):
-    found = driving.infer(lambda: cls(_opt()))
+    found = driving.infer(cls(_opt()), lambda: cls(_opt()))
     assert (found.kind, found.argument) == (kind, "n" if cls is Annotated else "x") and by in found.by, found
 
 

@@ -63,7 +63,7 @@ def _required(fn) -> list:
             and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
 
 
-def _by_annotation(p: inspect.Parameter, fn) -> str:
+def _by_annotation(p: inspect.Parameter) -> str:
     ann = p.annotation
     if isinstance(ann, str):
         ann = {"int": int, "float": float, "Tensor": torch.Tensor, "torch.Tensor": torch.Tensor}.get(ann, ann)
@@ -86,7 +86,7 @@ def from_signature(step) -> Optional[Driving]:
         return Driving("metric", p.name, f"the argument's name {p.name!r}")
     if p.name in POSITION_NAMES:
         return Driving("position", p.name, f"the argument's name {p.name!r}", metric)
-    kind = _by_annotation(p, step)
+    kind = _by_annotation(p)
     if kind:
         return Driving(kind, p.name, f"{p.name!r} is annotated {getattr(p.annotation, '__name__', p.annotation)}",
                        metric if kind == "position" else "")
@@ -103,9 +103,9 @@ def _runs(make: Callable[[], Any], drive: Callable[[Any, int], None]) -> bool:
         return False
 
 
-def infer(make: Callable[[], Any]) -> Driving:
-    """How to drive the scheduler `make()` builds: its signature, then a probe."""
-    step = getattr(make(), "step", None)
+def infer(scheduler, make: Callable[[], Any]) -> Driving:
+    """How to drive `scheduler`: its `step`'s signature, then a probe on fresh ones from `make()`."""
+    step = getattr(scheduler, "step", None)
     found = from_signature(step)
     if found is not None:
         return found

@@ -86,7 +86,8 @@ def quiet(ref: str, name: str, capabilities: Capabilities) -> Optional[TargetSpe
         builtin = _builtin(fn) if callable(fn) and not given else None
         if builtin is not None and builtin.name == name:
             return builtin
-        names = (given.get("name"),) if "name" in given else (key, getattr(fn, "__name__", None), ref.rpartition(":")[2].split(".")[-1])
+        attr = ref.rpartition(":")[2].split(".")[-1]
+        names = (given.get("name"),) if "name" in given else (key, getattr(fn, "__name__", None), attr)
         if name in names and callable(fn):
             given.pop("name", None)
             spec = TargetSpec(name=name, build=_builder(fn), capabilities=capabilities, source=ref,
@@ -219,7 +220,7 @@ def from_callable(fn: Any, name: str, ref: str, given: Optional[dict] = None) ->
     scheduler, needs_momentum = _built(fn, name, ref, base)
     _is_a_scheduler(scheduler, name, ref, base)
     if adapter is None:
-        how = driving.infer(lambda: _probe(fn, needs_momentum, base))
+        how = driving.infer(scheduler, lambda: _probe(fn, needs_momentum, base))
         found_caps, driven = driving.capabilities_of(how), how.describe()
         step = step or (lambda s, n: driving.step_once(s, how, n))
     else:
