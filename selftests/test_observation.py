@@ -6,7 +6,9 @@ report and kept out of the terminal; the constant schedule's checks are
 flagged as blind, StepLR's are not.
 
 Seen failing before the change: 64 warning lines in the terminal, no
-`warnings` in report.json, no `LrNeverChanged` warning.
+`warnings` in report.json, no blind-check line. The blind-check note was a
+Python warning once, and `-W error` turned it into a red test (seen failing:
+exit 1 with `-W error` on the constant schedule); it is a terminal line now.
 """
 
 from __future__ import annotations
@@ -70,10 +72,18 @@ def test_an_lr_that_never_changes_is_flagged(observed_run):
         assert record["verdict"] == "pass", record
         assert NEVER_CHANGED in record["lr_never_changed"], (check, record)
     assert not [r for r in _records(report, "StepLR").values() if "lr_never_changed" in r]
-    assert f"LrNeverChanged: Constant: {NEVER_CHANGED}" in output, output[-3000:]
-    assert "test_resume_canonical[Constant]" in output and f"StepLR: {NEVER_CHANGED}" not in output
+    assert "lrc: Constant: the lr and momentum never changed in any of its 3 tests" in output, output[-3000:]
+    assert "lrc: StepLR: the lr" not in output
     assert "## Checks that could not tell right from wrong" in md
     assert f"Constant · `resume.canonical`: {NEVER_CHANGED}" in md
+
+
+def test_a_blind_check_is_no_error_under_W_error(tmp_path):
+    proc = run_suite(tmp_path, "-n", "0", "--hypothesis-profile", "ci", "conformance/tests/test_checks.py",
+                     "-k", "resume_canonical", "-W", "error", "--target", f"{TARGETS}:Constant")
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-3000:]
+    assert "lrc: Constant: the lr and momentum never changed in any of its 1 test" in output, output[-3000:]
 
 
 def test_the_suites_own_warnings_are_not_swallowed():

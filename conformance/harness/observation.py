@@ -60,9 +60,8 @@ class Observed:
         """Why this test could not judge its target, when no trajectory it recorded ever moved."""
         if not examples or not self.trajectories or self.moving:
             return None
-        return (f"the lr never changed in {counted(examples, 'example')}: these checks can't "
-                "tell right from wrong (momentum never changed either; is the scheduler stepped the way its "
-                "schedule counts, per optimizer step or per epoch?)")
+        return (f"the lr never changed in {counted(examples, 'example')} (momentum neither): this check "
+                "couldn't tell right from wrong")
 
 
 def counted(n: int, noun: str) -> str:

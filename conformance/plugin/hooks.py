@@ -9,8 +9,9 @@
   that covers no check of its target gets a warning naming it.
 - While a test runs its target, the target's warnings are counted for the
   report (one terminal line per target), and a test whose trajectories never
-  changed the lr or momentum gets an `LrNeverChanged` warning
-  (`harness/observation.py`).
+  changed the lr or momentum is recorded as blind (`harness/observation.py`):
+  one terminal line per target names its blind checks. It is not a Python
+  warning, so `-W error` can't turn the suite's own note into a red test.
 """
 
 from __future__ import annotations
@@ -49,10 +50,6 @@ NEVER_CHANGED = pytest.StashKey[str]()  # why the test could not judge its targe
 
 class StaleKnownFailure(UserWarning):
     """A known-failure entry that covers no check of its target: an upstream fix, or a typo."""
-
-
-class LrNeverChanged(UserWarning):
-    """No trajectory of a test ever changed its lr or momentum: its checks could not tell right from wrong."""
 
 
 def pytest_addoption(parser):
@@ -289,8 +286,6 @@ def pytest_runtest_call(item):
     why = seen.never_moved(outcome.examples if outcome is not None else 0)
     if why:
         item.stash[NEVER_CHANGED] = why
-        # Named by target, not check: pytest's summary groups a target's tests under one message.
-        warnings.warn(LrNeverChanged(f"{target.name}: {why}"))
     return result
 
 
@@ -322,11 +317,13 @@ def pytest_runtest_makereport(item, call):
 
 
 class WarningTotals:
-    """The warnings each target emitted, totalled from the tests' records (also from xdist workers):
-    one terminal line per target instead of one per warning."""
+    """The warnings each target emitted and its blind checks, totalled from the tests' records (also from
+    xdist workers): one terminal line per target instead of one per warning or test."""
 
     def __init__(self) -> None:
         self.by_target: dict[str, list] = {}
+        self.tests: dict[str, int] = {}
+        self.blind: dict[str, list[str]] = {}
 
     def pytest_runtest_logreport(self, report):
         for key, value in report.user_properties if report.when == "call" else ():
@@ -334,6 +331,10 @@ class WarningTotals:
                 record = json.loads(value)
                 if record.get("warnings"):
                     self.by_target.setdefault(record["target"], []).append(record["warnings"])
+                if record.get("examples"):
+                    self.tests[record["target"]] = self.tests.get(record["target"], 0) + 1
+                if record.get("lr_never_changed"):
+                    self.blind.setdefault(record["target"], []).append(record["check"])
 
     def pytest_terminal_summary(self, terminalreporter):
         for name, summaries in self.by_target.items():
@@ -343,6 +344,17 @@ class WarningTotals:
                 f"lrc: {name} emitted {counted(total['count'], 'warning')} of {kinds} while the suite ran it, kept "
                 f"out of this output (all in the report); the first: {first['category']} at {first['where']}: "
                 f"{first['first'][:120]}")
+        for name, checks in self.blind.items():
+            if len(checks) == self.tests.get(name, 0):
+                terminalreporter.write_line(
+                    f"lrc: {name}: the lr and momentum never changed in any of its {counted(len(checks), 'test')}: "
+                    "these checks can't tell right from wrong. Is the scheduler stepped the way its schedule "
+                    "counts, per optimizer step or per epoch?", yellow=True)
+            else:
+                terminalreporter.write_line(
+                    f"lrc: {name}: the lr and momentum never changed in the examples of {len(checks)} of its "
+                    f"{counted(self.tests[name], 'test')} ({', '.join(sorted(checks))}): those could not tell "
+                    "right from wrong (all in the report)")
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
