@@ -136,3 +136,17 @@ class PartialSpec:
 
     build: Callable
     fields: Mapping[str, Any]
+
+
+def split_source(source: str) -> tuple:
+    """`source` as (module, attr, label): 'pkg.mod:TARGETS (pkg 1.2)' -> ('pkg.mod', 'TARGETS', 'pkg 1.2').
+
+    A source is the importable 'MODULE:ATTR' that holds the target, optionally
+    followed by a space and a label for people (a library's version, say); a
+    source without 'MODULE:ATTR' first is a label alone: ('', '', source).
+    """
+    ref, _, label = source.strip().partition(" ")
+    module, colon, attr = ref.partition(":")
+    if not (colon and module and all(part.isidentifier() for part in attr.split("."))):
+        return "", "", source
+    return module, attr, label.strip().removeprefix("(").removesuffix(")")

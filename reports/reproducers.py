@@ -8,7 +8,8 @@ the way the suite's dcp medium goes: `dcp.save` of plain state dicts, `dcp.load`
 fresh objects' own state dicts; with the check's recipe, `canonical` unless the check
 names another), prints
 the first divergence, and exits 1 when the failure reproduces, 0 when it does
-not. Callables the config uses that live in the suite are inlined as source,
+not, 2 when the script itself could not run (an import, a build or the
+uninterrupted run raised): a broken script never passes for a reproduction. Callables the config uses that live in the suite are inlined as source,
 so the script does not import the suite.
 """
 
@@ -17,6 +18,8 @@ from __future__ import annotations
 import re
 import textwrap
 from typing import Optional
+
+from conformance.spec import split_source
 
 RECIPES = {"recipe.last_epoch": "last_epoch", "recipe.fast_forward": "fast_forward"}
 
@@ -35,7 +38,8 @@ SUITE_MODE = (
     "_TARGETS, _BROKEN = select(REFS)\n"
     "SPEC = next((t for t in _TARGETS if t.name == TARGET), None)\n"
     "if SPEC is None:\n"
-    "    raise SystemExit(f'target {TARGET!r} did not load from {REFS}: {_BROKEN}')\n"
+    "    print(f'COULD NOT RUN: target {TARGET!r} did not load from {REFS}: {_BROKEN}')\n"
+    "    sys.exit(2)\n"
     "ADAPTER = SPEC.adapter"
 )
 
@@ -57,17 +61,21 @@ def _build_code(target: dict) -> tuple[str, str]:
             return "from torch.optim import lr_scheduler", children + (
                 "return lr_scheduler.ChainedScheduler(children, optimizer)")
         return "from torch.optim import lr_scheduler", f"return lr_scheduler.{name}(optimizer, **config)"
-    if target.get("custom_adapter") or (not factory and ":" not in source):
+    module, attr, _ = split_source(source)
+    if target.get("custom_adapter") or (not factory and not module):
         return SUITE_MODE, "return SPEC.build(optimizer, config)"
     if factory:
         module, qualname = factory["module"], factory["qualname"]
         head = qualname.split(".")[0]
         return f"from {module} import {head}", f"return {qualname}(optimizer, **config)"
-    module, attr = source.split(":", 1)
     return (
         f"import importlib\nTARGET_OBJECT = importlib.import_module({module!r})\n"
         f"for _part in {attr!r}.split('.'):\n    TARGET_OBJECT = getattr(TARGET_OBJECT, _part)",
         "obj = TARGET_OBJECT\n"
+        "if isinstance(obj, dict):  # a dict or list of targets: the one this failure is about\n"
+        "    obj = obj[TARGET] if TARGET in obj else list(obj.values())\n"
+        "if isinstance(obj, (list, tuple)):\n"
+        "    obj = next(o for o in obj if getattr(o, \"name\", getattr(o, \"__name__\", None)) == TARGET)\n"
         "if hasattr(obj, \"build\") and not isinstance(obj, type):  # a TargetSpec record\n"
         "    return obj.build(optimizer, config)\n"
         "return obj(optimizer, **config)",
@@ -99,7 +107,8 @@ def render(record: dict, suite_version: str = "", generated: str = "") -> Option
 
         Run:  python {file_name(record)}
         Needs {_needs(target)}.
-        Exits 1 when the failure reproduces, 0 when the two trajectories agree.
+        Exits 1 when the failure reproduces, 0 when the two trajectories agree,
+        2 when the script itself could not run (never a reproduction).
         """)
     subs = {
         "DOC": doc.replace('"""', "'''"),
@@ -141,7 +150,7 @@ def render(record: dict, suite_version: str = "", generated: str = "") -> Option
 def _needs(target: dict) -> str:
     if target.get("source") == "torch" and not target.get("custom_adapter"):
         return "only torch"
-    if target.get("custom_adapter") or (not target.get("factory") and ":" not in target.get("source", "")):
+    if target.get("custom_adapter") or (not target.get("factory") and not split_source(target.get("source", ""))[0]):
         return f"torch, this suite and the target's package ({target.get('source')})"
     return f"only torch and the target's package ({target.get('source')})"
 
@@ -169,6 +178,17 @@ import warnings
 from dataclasses import dataclass
 
 import torch
+
+
+def _could_not_run(kind, exc, tb):
+    """An error outside the resumed run is the script's, not a reproduction: exit 2, never 1."""
+    sys.__excepthook__(kind, exc, tb)
+    print("COULD NOT RUN: the error above is outside the resumed run; this is not a reproduction (exit 2)")
+    sys.stdout.flush()
+    os._exit(2)
+
+
+sys.excepthook = _could_not_run
 {{CALLABLE_IMPORTS}}
 
 # --- callables used by the config, inlined from the suite ---------------------

@@ -281,6 +281,41 @@ def test_reproducer_for_a_broken_target_in_process(tmp_path):
         proc.stdout.replace("'", "")
 
 
+def test_reproducer_for_a_target_from_a_labelled_list_source(tmp_path):
+    """A source 'MODULE:LIST (label)', as the contrib targets have: the script imports the list and picks its target."""
+    import dataclasses
+
+    from conformance.targets.loading import load
+    from conformance.harness.oracle import check_resume
+    from conformance.reports import reproducers
+
+    (target,) = load(f"{BROKEN}:FORGETFUL_LIST")
+    target = dataclasses.replace(target, source=f"{BROKEN}:FORGETFUL_LIST (selftests 1.0)")
+    record, verdict = _record_for(target, _case({}, setup_lrs=(1.0,)), check_resume)
+    text = reproducers.render(record)
+    assert "selftests.test_reports_broken" in text and "conformance.targets" not in text.split('"""', 2)[2]
+    script = tmp_path / reproducers.file_name(record)
+    script.write_text(text)
+    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, env=env())
+    assert proc.returncode == 1 and "REPRODUCED: first divergence" in proc.stdout, proc.stdout + proc.stderr
+
+
+def test_a_reproducer_that_cannot_run_is_no_reproduction(tmp_path):
+    """Seen failing before: a script whose import raised exited 1, the code for 'reproduced'."""
+    from conformance.targets.loading import load
+    from conformance.harness.oracle import check_resume
+    from conformance.reports import reproducers
+
+    (target,) = load(FORGETFUL)
+    record, _ = _record_for(target, _case({}, setup_lrs=(1.0,)), check_resume)
+    script = tmp_path / reproducers.file_name(record)
+    script.write_text(reproducers.render(record))
+    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120, env={**env(), "PYTHONPATH": str(tmp_path)})  # the target's module is gone
+    assert proc.returncode == 2 and "COULD NOT RUN" in proc.stdout, proc.stdout + proc.stderr
+
+
 # --------------------------------------------------------------------------- synthetic reports
 
 

@@ -19,6 +19,8 @@ import signal
 
 from torch.optim.lr_scheduler import StepLR
 
+from conformance.spec import TargetSpec
+
 
 class ForgetfulStepLR(StepLR):
     """StepLR whose checkpoint forgets where the schedule was."""
@@ -31,6 +33,14 @@ class ForgetfulStepLR(StepLR):
         state.pop("last_epoch", None)
         state.pop("_step_count", None)
         return state
+
+
+def _forgetful(optimizer, config):
+    return ForgetfulStepLR(optimizer, **config)
+
+
+# A list of specs whose builder is a module function, as a library's TARGETS is.
+FORGETFUL_LIST = [TargetSpec(name="ForgetfulSpec", build=lambda optimizer, config: _forgetful(optimizer, config))]
 
 
 def pytest_runtest_call(item):

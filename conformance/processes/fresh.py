@@ -18,7 +18,7 @@ from typing import Callable, Optional
 from conformance.harness.errors import CheckpointError, SuiteError, TargetError
 from conformance.model.case import Case
 from conformance.processes.spares import Pool, collect, suite_failure
-from conformance.spec import TargetSpec
+from conformance.spec import TargetSpec, split_source
 from conformance.targets.loading import LoadError, quiet
 from conformance.targets.selection import select
 
@@ -41,20 +41,6 @@ def context():
 POOL = Pool(context)  # this process's spares: children of the server, waiting for a job
 
 
-def _split(source: str) -> tuple:
-    """`source` as (module, attr, label): 'pkg.mod:TARGETS (pkg 1.2)' -> ('pkg.mod', 'TARGETS', 'pkg 1.2').
-
-    A source is the importable 'MODULE:ATTR' that holds the target, optionally
-    followed by a space and a label for people (a library's version, say); a
-    source without 'MODULE:ATTR' first is a label alone: ('', '', source).
-    """
-    ref, _, label = source.strip().partition(" ")
-    module, colon, attr = ref.partition(":")
-    if not (colon and module and all(part.isidentifier() for part in attr.split("."))):
-        return "", "", source
-    return module, attr, label.strip().removeprefix("(").removesuffix(")")
-
-
 def _importable(module: str) -> bool:
     try:
         return importlib.util.find_spec(module) is not None
@@ -66,7 +52,7 @@ def reference(target: TargetSpec) -> Optional[str]:
     """How another interpreter finds `target` (its 'MODULE:ATTR', or a built-in's name), or None when it can't."""
     if target.source == "torch":
         return target.name
-    module, attr, _ = _split(target.source)
+    module, attr, _ = split_source(target.source)
     return f"{module}:{attr}" if module and _importable(module) else None
 
 
@@ -79,7 +65,7 @@ def unreachable(target: TargetSpec, where: str = "another interpreter") -> Optio
     """Why another process can't import `target`, or None; says what to set."""
     if reference(target) is not None:
         return None
-    module, _, _ = _split(target.source)
+    module, _, _ = split_source(target.source)
     if not target.source.strip():
         return f"{target.name} has no TargetSpec.source, so {where} can't import it; {FIX}"
     if not module:
