@@ -27,14 +27,16 @@ def lambda_lr(groups):
         fn.Warmup, st.integers(1, 30)
     ) | st.builds(fn.StepDecay, st.integers(1, 30), gammas) | st.builds(
         fn.InverseSqrt, st.integers(1, 30)
-    )
+    ) | st.builds(fn.CountingWarmup, st.integers(1, 30))
     return st.fixed_dictionaries({"lr_lambda": per_group(groups, one)})
 
 
 def multiplicative_lr(groups):
     one = st.sampled_from([fn.decay_0_99, fn.halve_every_7]) | st.builds(
         fn.ConstantFactor, st.floats(0.9, 1.0)
-    ) | st.builds(fn.EveryN, st.integers(1, 20), factors)
+    ) | st.builds(fn.EveryN, st.integers(1, 20), factors) | st.builds(
+        fn.AdaptiveFactor, st.floats(0.9, 1.0), st.floats(0.5, 0.99)
+    )
     return st.fixed_dictionaries({"lr_lambda": per_group(groups, one)})
 
 
@@ -127,7 +129,8 @@ def cyclic_lr(draw, groups):
         "cycle_momentum": draw(st.booleans(), label="cycle_momentum"),
     }
     custom = draw(
-        st.none() | st.just(fn.triangular_halving) | st.builds(fn.ExpScale, st.floats(0.9, 1.0)),
+        st.none() | st.just(fn.triangular_halving) | st.builds(fn.ExpScale, st.floats(0.9, 1.0))
+        | st.builds(fn.DampedScale, st.floats(0.9, 1.0), st.floats(0.95, 1.0)),
         label="scale_fn",
     )
     if custom is not None:

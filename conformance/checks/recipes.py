@@ -20,6 +20,12 @@ construction), or when the target raises in a correct run (`error`).
 raise a KeyError naming 'initial_lr' while being constructed (torch's
 behaviour), or else reproduce the run. Any other exception, or a silent
 divergence, fails.
+
+The recipes that rebuild the schedule from numbers alone (`last_epoch`,
+`last_epoch_without_optimizer`, and the tutorials `epoch_fast_forward` and
+`reset_lr_last_epoch`) restore no callable object's attributes. A config
+holding a stateful callable (`strategies/callables.py`) is outside them, so
+such a case is rejected there (counted, never judged).
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from conformance.checks.search import Probe, search
-from conformance.harness.errors import TargetError
+from conformance.harness.errors import Rejected, TargetError
 from conformance.harness.oracle import check_resume, guarded, uninterrupted, verdict_for
 from conformance.harness.recipes import PITFALLS, SUPPORTED, TUTORIAL, last_epoch_without_optimizer
 from conformance.harness.run import run
@@ -36,6 +42,7 @@ from conformance.model.results import DIVERGES, DRIFTS, RAISES, RECIPES, SAFE, R
 from conformance.model.trajectory import Value
 from conformance.model.verdict import FAIL, PASS, Divergence, Verdict, first_divergence
 from conformance.spec import TargetSpec
+from conformance.strategies.callables import stateful_in
 
 SEARCH_PITFALLS = ("optimizer_first", "scheduler_only", "optimizer_only", "extra_step")
 OUTCOME_OF_STATUS = {PASS: SAFE, FAIL: DIVERGES, "error": RAISES}
@@ -70,8 +77,20 @@ def result(name: str, outcome: str, supported: bool = False, **kw) -> RecipeResu
 # --- supported recipes -------------------------------------------------------
 
 
+# Recipes that rebuild the schedule from numbers alone, never from the checkpoint's scheduler state.
+STATELESS_RECIPES = ("last_epoch", "last_epoch_without_optimizer", "epoch_fast_forward", "reset_lr_last_epoch")
+
+
+def restorable(case: Case, name: str) -> None:
+    """`Rejected` when recipe `name` can't restore the config: it holds a stateful callable (outside the recipe)."""
+    if name in STATELESS_RECIPES and stateful_in(case.config):
+        raise Rejected(f"the {name} recipe restores no callable object's attributes, and this config holds a "
+                       "stateful callable", f"a stateful callable, which the {name} recipe can't restore")
+
+
 def check_recipe(target: TargetSpec, case: Case, name: str) -> Verdict:
     """The run resumed with the supported recipe `name` equals the uninterrupted one."""
+    restorable(case, name)
     verdict = check_resume(target, case, f"recipe.{name}", recipe=SUPPORTED[name])
     outcome = OUTCOME_OF_STATUS.get(verdict.status, verdict.status)
     verdict.result = result(
@@ -103,6 +122,7 @@ def check_tutorial(target: TargetSpec, case: Case, name: str) -> Verdict:
     check = f"recipe.{name}"
     stepping = name == "epoch_argument"
     docs = TORCH_DOCS.get(name, "")
+    restorable(case, name)
 
     def body():
         try:
@@ -204,6 +224,7 @@ NO_OPTIMIZER = "last_epoch_without_optimizer"
 def check_last_epoch_without_optimizer(target: TargetSpec, case: Case) -> Verdict:
     """Construct with `last_epoch=k-1` on a fresh optimizer: a KeyError naming 'initial_lr'."""
     check = f"recipe.{NO_OPTIMIZER}"
+    restorable(case, NO_OPTIMIZER)
 
     def body():
         expected = run(target, case, interruptions=())
