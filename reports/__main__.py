@@ -3,9 +3,11 @@
     python -m conformance.reports compare OLD.json NEW.json [--md OUT.md] [--strict]
         prints what changed; writes it as Markdown with --md; exits 1 when
         anything regressed, 2 when a report cannot be read.
-    python -m conformance.reports merge A.json B.json ... -o OUT
+    python -m conformance.reports merge A.json B.json ... -o OUT [--check]
         combines CI shards; OUT is a directory (report.json/.md/.html and
         reproducers/ inside) or a path ending in .json (siblings .md/.html).
+        With --check, exits 1 when the merged run is red or incomplete (a
+        shard group missing, a shard interrupted), as one unsharded run would.
     python -m conformance.reports render REPORT.json [-o DIR]
         rewrites report.md, report.html and the reproducers from a report.json.
     python -m conformance.reports recipes REPORT.json [--md OUT.md]
@@ -44,6 +46,8 @@ def main(argv=None) -> int:
     p = sub.add_parser("merge", help="combine the reports of CI shards")
     p.add_argument("reports", nargs="+")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="directory, or a .json path")
+    p.add_argument("--check", action="store_true",
+                   help="exit 1 when the merged run has a failing verdict or is incomplete")
     p = sub.add_parser("render", help="rewrite .md/.html/reproducers from a report.json")
     p.add_argument("report")
     p.add_argument("-o", "--output", metavar="OUT", help="directory or .json path (default: in place)")
@@ -73,7 +77,9 @@ def main(argv=None) -> int:
                   f"{'complete' if merged['complete'] else 'INCOMPLETE'} -> {os.path.join(directory, stem)}.json")
             for w in merged.get("merge_warnings", []):
                 print(f"warning: {w}")
-            return 0
+            if not merged["complete"]:
+                print(f"incomplete: {merged.get('incomplete_reason')}")
+            return 1 if args.check and (s["bad"] or not merged["complete"]) else 0
         report = model.load(args.report)
         if args.command in ("recipes", "drivers"):
             text = (recipe_table if args.command == "recipes" else driver_table).table(report)

@@ -6,15 +6,107 @@ shard was, and a test that some shard ran is no longer "not run". Shards
 that ran on different torch / Python / Hypothesis versions are merged but
 flagged in `merge_warnings`. Reproducers are regenerated into the output
 directory from the records, so the merged report stands alone.
+
+Shards made by pytest-split (`--splits N --group I`, read off each shard's
+recorded command) are checked as a set: every group 1..N exactly once, all of
+one N. A missing group makes the merged run incomplete (its tests never ran,
+and no shard can list them); a group given twice, or shards of different N,
+is a warning. Shards run under different Hypothesis settings (profile, seed,
+derandomization, example budget) merge with a warning: their examples differ.
+The merged `exitstatus` is the one a single run would have had: an internal,
+usage or interruption code wins, then 1 (a test failed); a shard that got no
+tests (5) counts as 0 unless every shard did.
 """
 
 from __future__ import annotations
 
 import copy
+from typing import Optional
 
 from conformance.reports import model, observations
 
 WORST = ("error", "fail", "nondeterministic", "xpass", "xfail", "skip", "pass")
+SPLIT_OPTIONS = ("--splits", "--group")  # pytest-split's; the value may follow or come after '='
+SPLIT_ONLY = ("--splits", "--group", "--splitting-algorithm", "--durations-path", "--store-durations",
+              "--clean-durations")
+NO_TESTS = 5  # pytest.ExitCode.NO_TESTS_COLLECTED
+
+
+def option_value(command: list, name: str) -> Optional[str]:
+    """The value of `--name V` or `--name=V` in a recorded pytest command, the last one given."""
+    found = None
+    for i, arg in enumerate(command or []):
+        if arg == name and i + 1 < len(command):
+            found = command[i + 1]
+        elif isinstance(arg, str) and arg.startswith(name + "="):
+            found = arg[len(name) + 1:]
+    return found
+
+
+def split_of(report: dict) -> Optional[tuple[int, int]]:
+    """(splits, group) of a pytest-split shard, from its recorded command; None if it was no shard."""
+    command = report.get("command") or []
+    splits, group = (option_value(command, o) for o in SPLIT_OPTIONS)
+    try:
+        return (int(splits), int(group)) if splits is not None and group is not None else None
+    except ValueError:
+        return None
+
+
+def unsharded_command(command: list) -> list:
+    """A shard's command without pytest-split's options: the run the shards make up together."""
+    out, skip = [], False
+    for arg in command or []:
+        if skip:
+            skip = False
+            continue
+        name = arg.split("=", 1)[0] if isinstance(arg, str) else arg
+        if name in SPLIT_ONLY:
+            skip = "=" not in arg and name not in ("--store-durations", "--clean-durations")
+            continue
+        out.append(arg)
+    return out
+
+
+def _splits_checked(reports: list[dict], sources: list[str]) -> tuple[list[str], list[str]]:
+    """(reasons the merged run is incomplete, warnings) about the shards' pytest-split groups."""
+    found = [(src, split_of(rep)) for src, rep in zip(sources, reports)]
+    shards = [(src, sp) for src, sp in found if sp is not None]
+    if not shards:
+        return [], []
+    incomplete, warnings = [], []
+    plain = [src for src, sp in found if sp is None]
+    if plain:
+        warnings.append(f"merging pytest-split shards with reports that were no shard: {', '.join(plain)}")
+    sizes = sorted({sp[0] for _, sp in shards})
+    if len(sizes) > 1:
+        warnings.append(f"shards of different splits (--splits {', '.join(map(str, sizes))}): "
+                        "their groups don't partition one run")
+        return incomplete, warnings
+    n = sizes[0]
+    groups: dict[int, list[str]] = {}
+    for src, (_, group) in shards:
+        groups.setdefault(group, []).append(src)
+    missing = [g for g in range(1, n + 1) if g not in groups]
+    if missing:
+        incomplete.append(f"shard group{'s' if len(missing) > 1 else ''} {', '.join(map(str, missing))} of "
+                          f"{n} missing (--splits {n}): their tests never ran here")
+    for group, srcs in sorted(groups.items()):
+        if len(srcs) > 1:
+            warnings.append(f"shard group {group}/{n} given {len(srcs)} times: {', '.join(srcs)}")
+    return incomplete, warnings
+
+
+def _exitstatus(reports: list[dict]) -> Optional[int]:
+    codes = [rep.get("exitstatus") for rep in reports]
+    if any(c is None for c in codes):
+        return None
+    severe = [c for c in codes if c not in (0, 1, NO_TESTS)]
+    if severe:
+        return max(severe)
+    if 1 in codes:
+        return 1
+    return NO_TESTS if all(c == NO_TESTS for c in codes) else 0
 
 
 def merge(reports: list[dict], sources: list[str] | None = None) -> dict:
@@ -46,6 +138,13 @@ def merge(reports: list[dict], sources: list[str] | None = None) -> dict:
         values = {str((rep.get("environment") or {}).get(field)) for rep in reports}
         if len(values) > 1:
             warnings.append(f"shards differ in {field}: {', '.join(sorted(values))}")
+    for field in ("profile", "seed", "derandomize", "max_examples"):
+        values = {str((rep.get("hypothesis") or {}).get(field)) for rep in reports if rep.get("hypothesis")}
+        if len(values) > 1:
+            warnings.append(f"shards differ in the Hypothesis {field}: {', '.join(sorted(values))}; "
+                            "their examples are not one run's")
+    split_missing, split_warnings = _splits_checked(reports, sources)
+    warnings.extend(split_warnings)
     shas = {(rep.get("suite") or {}).get("git_sha") for rep in reports}
     if len(shas) > 1:
         warnings.append(f"shards ran different suite commits: {', '.join(sorted(str(s) for s in shas))}")
@@ -60,7 +159,7 @@ def merge(reports: list[dict], sources: list[str] | None = None) -> dict:
     ran = set(by_id)
     not_run = sorted({n for rep in reports for n in rep.get("not_run", [])} - ran)
     reasons = [f"{src}: {rep.get('incomplete_reason')}" for src, rep in zip(sources, reports)
-               if not rep.get("complete")]
+               if not rep.get("complete")] + split_missing
     records = list(by_id.values())
     observations.annotate_targets(targets, records)  # each target's warnings, over every shard
     starts = [rep.get("started_at") for rep in reports if rep.get("started_at")]
@@ -78,9 +177,14 @@ def merge(reports: list[dict], sources: list[str] | None = None) -> dict:
         not_run=not_run,
         shards=[{"source": src, "started_at": rep.get("started_at"), "complete": rep.get("complete"),
                  "records": len(rep.get("records", [])), "environment": rep.get("environment"),
-                 "command": rep.get("command")} for src, rep in zip(sources, reports)],
+                 "command": rep.get("command"), "exitstatus": rep.get("exitstatus"),
+                 "split": list(split_of(rep)) if split_of(rep) else None} for src, rep in zip(sources, reports)],
         merge_warnings=warnings,
         summary=model.summarize(records),
         records=model.sort_records(records),
     )
+    if split_of(base):
+        base["command"] = unsharded_command(base["command"])  # each shard's own is under `shards`
+    if _exitstatus(reports) is not None:
+        base["exitstatus"] = _exitstatus(reports)
     return base
