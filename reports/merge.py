@@ -9,10 +9,12 @@ directory from the records, so the merged report stands alone.
 
 Shards made by pytest-split (`--splits N --group I`, read off each shard's
 recorded command) are checked as a set: every group 1..N exactly once, all of
-one N. A missing group makes the merged run incomplete (its tests never ran,
-and no shard can list them); a group given twice, or shards of different N,
-is a warning. Shards run under different Hypothesis settings (profile, seed,
-derandomization, example budget) merge with a warning: their examples differ.
+one N and one `--splitting-algorithm`. A missing group makes the merged run
+incomplete (its tests never ran, and no shard can list them); so do shards of
+different N or algorithms, whose groups don't partition one run. A group given
+twice is a warning (its records are kept once, the worse verdict winning).
+Shards run under different Hypothesis settings (profile, seed, derandomization,
+example budget) merge with a warning: their examples differ.
 The merged `exitstatus` is the one a single run would have had: an internal,
 usage or interruption code wins, then 1 (a test failed); a shard that got no
 tests (5) counts as 0 unless every shard did.
@@ -29,6 +31,7 @@ WORST = ("error", "fail", "nondeterministic", "xpass", "xfail", "skip", "pass")
 SPLIT_OPTIONS = ("--splits", "--group")  # pytest-split's; the value may follow or come after '='
 SPLIT_ONLY = ("--splits", "--group", "--splitting-algorithm", "--durations-path", "--store-durations",
               "--clean-durations")
+DEFAULT_ALGORITHM = "duration_based_chunks"  # pytest-split's, when --splitting-algorithm is not given
 NO_TESTS = 5  # pytest.ExitCode.NO_TESTS_COLLECTED
 
 
@@ -70,18 +73,24 @@ def unsharded_command(command: list) -> list:
 
 def _splits_checked(reports: list[dict], sources: list[str]) -> tuple[list[str], list[str]]:
     """(reasons the merged run is incomplete, warnings) about the shards' pytest-split groups."""
-    found = [(src, split_of(rep)) for src, rep in zip(sources, reports)]
-    shards = [(src, sp) for src, sp in found if sp is not None]
+    found = [(src, split_of(rep), rep) for src, rep in zip(sources, reports)]
+    shards = [(src, sp) for src, sp, _ in found if sp is not None]
     if not shards:
         return [], []
     incomplete, warnings = [], []
-    plain = [src for src, sp in found if sp is None]
+    plain = [src for src, sp, _ in found if sp is None]
     if plain:
         warnings.append(f"merging pytest-split shards with reports that were no shard: {', '.join(plain)}")
     sizes = sorted({sp[0] for _, sp in shards})
     if len(sizes) > 1:
-        warnings.append(f"shards of different splits (--splits {', '.join(map(str, sizes))}): "
-                        "their groups don't partition one run")
+        incomplete.append(f"shards of different splits (--splits {', '.join(map(str, sizes))}): their "
+                          "groups don't partition one run, so tests may have run twice or not at all")
+        return incomplete, warnings
+    algorithms = sorted({option_value(rep.get("command") or [], "--splitting-algorithm") or DEFAULT_ALGORITHM
+                         for _, sp, rep in found if sp is not None})
+    if len(algorithms) > 1:
+        incomplete.append(f"shards split by different algorithms ({', '.join(algorithms)}): their groups "
+                          "don't partition one run, so tests may have run twice or not at all")
         return incomplete, warnings
     n = sizes[0]
     groups: dict[int, list[str]] = {}
