@@ -3,10 +3,10 @@
 `-p selftests.examples_plugin --examples-json=PATH`: every Hypothesis test case
 (generated, pinned or shrunk, and the `find` searches of the pitfall checks)
 is observed through Hypothesis's observability callback and recorded under the
-pytest node id that ran it, as a short digest of its drawn arguments in the
-order Hypothesis ran them. Each process (an xdist worker too) writes its own
-`PATH.<worker>.json`, so a shard with `-n 2` leaves two files; `load` joins
-them. Two runs drew the same examples in the same order exactly when the
+pytest node id that ran it, as a short digest of its drawn arguments (object
+addresses in reprs blanked) in the order Hypothesis ran them. Each process (an
+xdist worker too) writes its own `PATH.<worker>.json`, so a shard with `-n 2`
+leaves two files; `load` joins them. Two runs drew the same examples in the same order exactly when the
 lists are equal.
 """
 
@@ -16,8 +16,11 @@ import glob
 import hashlib
 import json
 import os
+import re
 
 from hypothesis.internal.observability import add_observability_callback, remove_observability_callback
+
+ADDRESS = re.compile(r" at 0x[0-9a-f]+")  # an object's address in a repr belongs to the process, not the example
 
 
 def pytest_addoption(parser):
@@ -43,7 +46,7 @@ class _Recorder:
         current = self.current
         if current is None:
             return  # a draw outside any test (a target's probes while loading): not a test's example
-        drawn = json.dumps(observation.arguments, sort_keys=True, default=repr)
+        drawn = ADDRESS.sub(" at 0x…", json.dumps(observation.arguments, sort_keys=True, default=repr))
         digest = hashlib.sha256(drawn.encode()).hexdigest()[:16]
         self.seen.setdefault(current, []).append(f"{observation.how_generated}: {digest}")
 
