@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 
 from conformance.checks.probe import probe
 from conformance.checks import (closed_form, distributed, frameworks, fresh_process, mismatch, placement, recipes,
-                               serialization)
+                               reference, serialization)
 from conformance.drivers import DRIVERS
 from conformance.drivers import BY_NAME as DRIVERS_BY_NAME
 from conformance.spec import DEFAULT_ADAPTER
@@ -241,6 +241,21 @@ CHECKS: list[Check] = [
           _driver_cases, CONTRACT, 1.0, variants=lambda t: [(d.name, d) for d in DRIVERS],
           doc="trained and resumed through a framework's own loop and checkpoint API (--driver NAME)",
           from_case=None),
+]
+
+# The reference checks: a built-in's uninterrupted run against an independent model of its documented
+# schedule (`conformance.reference`), within `closed_form.ROUNDING_ULPS` per step; every other target skips them.
+CHECKS += [
+    Check("reference.schedule", lambda t, case, cid: reference.check_reference(t, case, cid), _cases(), CONTRACT, 0.5,
+          doc="the uninterrupted run follows the documented schedule (an independent model), up to rounding",
+          needs_state=False, applies=reference.no_model),
+    Check("reference.edge", lambda t, case, cid: reference.check_reference(t, case, cid),
+          lambda t, case: st.just(case), CONTRACT, variants=_pinned, needs_state=False, applies=reference.no_model,
+          doc="the pinned edge cases follow the documented schedule, up to rounding"),
+    Check("reference.epoch_argument",
+          lambda t, case, cid: reference.check_reference(t, case, cid, epoch_stepping=True), _cases(), CONTRACT, 0.25,
+          doc="stepped with step(epoch), the run still follows the documented schedule, up to rounding",
+          needs_state=False, applies=lambda t: reference.no_model(t) or _steps_to_an_epoch(t)),
 ]
 
 BY_ID = {c.id: c for c in CHECKS}

@@ -238,6 +238,46 @@ KNOWN_FAILURES: list[KnownFailure] = [
                           "division by zero where 1 step() calls don't"),
         example=_case({"start_factor": 0.5, "end_factor": 1.0, "total_iters": 0}, 3, (1,)),
     ),
+    # --- reference.* (the uninterrupted run against the documented schedule, conformance/reference)
+    *[KnownFailure(
+        target, check,
+        "ConstantLR's docs: the lr is multiplied by factor 'until the number of epoch reaches ... total_iters' "
+        "(its example: 0.025 for epochs 0-39, 0.05 'if epoch >= 40' with total_iters=40), so total_iters=0 means "
+        "the initial lr from epoch 0 on. torch 2.13 multiplies by factor at construction and never undoes it: the "
+        "whole run trains at factor * lr. " + extra,
+        link="https://github.com/pytorch/pytorch/pull/192655", relation="same bug (open fix)",
+        versions="2.13.0, 2.15.0", signature=signature, example=example,
+        when=when, when_doc=when_doc,
+    ) for target, check, extra, signature, example, when, when_doc in [
+        ("ConstantLR", "reference.schedule", "", _diverged(0, 1.0, 0.5),
+         _case({"factor": 0.5, "total_iters": 0}, 3, (1,)),
+         lambda case, options: case.config.get("total_iters") == 0, "total_iters=0"),
+        ("ConstantLR", "reference.epoch_argument", "Stepped with step(epoch), the closed form gives the initial lr "
+         "from epoch 1 on, so only epoch 0 (the constructor's plain step) is wrong.", _diverged(0, 1.0, 0.5),
+         _case({"factor": 0.5, "total_iters": 0}, 3, (1,)),
+         lambda case, options: case.config.get("total_iters") == 0, "total_iters=0"),
+        ("ConstantLR", "reference.edge.total_iters_zero", "", _diverged(0, 0.1, 0.05),
+         _pinned("ConstantLR", "total_iters_zero"), None, ""),
+        ("SequentialLR", "reference.schedule", "As SequentialLR's first child it does the same (its initial step is a "
+         "plain step(); a child reached at a milestone takes the closed form and is right).", _diverged(0, 1.0, 0.5),
+         _case({"schedulers": [("ConstantLR", {"factor": 0.5, "total_iters": 0}),
+                               ("ConstantLR", {"factor": 1.0, "total_iters": 0})], "milestones": [2]}, 3, (1,)),
+         lambda case, options: case.config["schedulers"][0][0] == "ConstantLR"
+         and case.config["schedulers"][0][1].get("total_iters") == 0, "a first child ConstantLR with total_iters=0"),
+        ("ChainedScheduler", "reference.schedule", "In a chain it does the same.", _diverged(0, 1.0, 0.5),
+         _case({"schedulers": [("ConstantLR", {"factor": 0.5, "total_iters": 0})]}, 3, (1,)),
+         lambda case, options: any(name == "ConstantLR" and cfg.get("total_iters") == 0
+                                   for name, cfg in case.config["schedulers"]),
+         "a ConstantLR child with total_iters=0"),
+    ]],
+    KnownFailure(
+        "ConstantLR", "reference.edge.factor_zero",
+        "The documented schedule of factor=0 is lr 0 until total_iters, then the initial lr; torch accepts factor=0 "
+        "and then divides by it at total_iters: ZeroDivisionError (as resume.edge.factor_zero).",
+        "https://github.com/pytorch/pytorch/issues/185006", "2.13.0, 2.15.0", relation="same bug",
+        signature=_raised(ERROR, 'step', 'ZeroDivisionError', 'ConstantLR raised in step(): ZeroDivisionError: float division by zero'),
+        example=_pinned("ConstantLR", "factor_zero"),
+    ),
     # --- the dcp medium (torch.distributed.checkpoint)
     *[KnownFailure(
         target, check,

@@ -1,0 +1,134 @@
+"""`reference.*`: the uninterrupted run of a built-in against an independent model of its documented schedule.
+
+Every other check compares runs with each other, so a schedule wrong in the
+uninterrupted run and in the resumed run alike passes them. These hold the
+trajectory the harness records (one record per optimizer step, taken by the
+step pre-hook) against `conformance.reference`, models written from torch's
+docstrings. Per optimizer step t (the loop is one scheduler step per
+optimizer step, so record t is epoch t) and param group, the lr, the
+momentum (cycled by CyclicLR/OneCycleLR, else the optimizer's own) and the
+scheduler's last lr are compared with the model.
+
+Independent float arithmetic differs in the last bits, so this comparison,
+and only this one, has a budget: `closed_form.ROUNDING_ULPS` ulps per step
+taken (construction counts as one), in ulps of the schedule's scale (the
+largest value the model gives that group and field over the run), in the
+value's own dtype (a float32 tensor lr is judged in float32 ulps). The
+resume contract stays exact.
+
+Variants (one check each):
+- `reference.schedule`: generated configs, plain `step()`;
+- `reference.edge.<label>`: the target's pinned edge cases;
+- `reference.epoch_argument`: stepped with the deprecated `step(epoch)`,
+  epoch = the count of steps taken (what `last_epoch` becomes), where the
+  target's step() takes an epoch: the documented schedule does not change.
+
+A config the model gives no value for (a stateful callable) is rejected and
+counted, never judged.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Optional
+
+import torch
+
+from conformance.checks.closed_form import ROUNDING_ULPS, beyond_rounding, ulps
+from conformance.harness.errors import Rejected
+from conformance.harness.oracle import guarded
+from conformance.harness.run import run
+from conformance.model.case import Case
+from conformance.model.optimizer import momentum_of
+from conformance.model.trajectory import FIELDS, Value, number
+from conformance.model.verdict import FAIL, PASS, Divergence, Verdict
+from conformance.reference import MODELS, Initial, Undefined, expected, period
+from conformance.spec import TargetSpec
+
+SOURCE = "torch"  # the models describe torch's built-ins only
+
+
+def no_model(target: TargetSpec) -> Optional[str]:
+    """Why `target` has no reference model, or None."""
+    if target.source == SOURCE and target.name in MODELS:
+        return None
+    return (f"{target.name} has no reference model: the reference checks model torch's documented built-in "
+            "schedules only")
+
+
+def initial_values(case: Case) -> Initial:
+    """The groups' lr and momentum as the optimizer holds them before a scheduler is built."""
+    optimizer = case.setup.build(case.setup.make_params())
+    groups = optimizer.param_groups
+    return Initial(tuple(float(g["lr"]) for g in groups), tuple(_float(momentum_of(g)) for g in groups))
+
+
+def _float(x: Any) -> Optional[float]:
+    return None if x is None else float(x)
+
+
+def _as_judged(value: Any) -> Any:
+    """A recorded value as the rounding helpers take it: a frozen tensor back to a tensor of its dtype."""
+    if isinstance(value, Value):
+        return torch.tensor(value.number, dtype=getattr(torch, value.dtype.split(".")[-1]))
+    return value
+
+
+def compare(records: list, model: list, initial: Initial, extra: int = 0) -> Optional[tuple]:
+    """The first value beyond rounding: (Divergence, ulps apart, budget in ulps), or None.
+
+    The budget at step t is `ROUNDING_ULPS` per step taken, t + 1 (construction counts), plus `extra`
+    (a cyclic schedule's period: see `reference.PERIODS`).
+    """
+    scales: dict = {}
+    for t, row in enumerate(model):
+        for g, (lr, mom) in enumerate(row):
+            mom = initial.momenta[g] if mom is None else mom
+            for name, v in (("lr", lr), ("momentum", mom)):
+                if v is not None:
+                    scales[g, name] = max(scales.get((g, name), 0.0), abs(v))
+    for t, (record, row) in enumerate(zip(records, model)):
+        for g, (got, (lr, mom)) in enumerate(zip(record, row)):
+            want = {"lr": lr, "momentum": initial.momenta[g] if mom is None else mom, "last_lr": lr}
+            for name, actual in zip(FIELDS, got):
+                exp = want[name]
+                if actual is None or exp is None or number(actual) is None:
+                    continue
+                scale = scales[g, "lr" if name == "last_lr" else name]
+                judged = _as_judged(actual)
+                if float(judged) == exp or not beyond_rounding(judged, exp, scale, t + 1 + extra):
+                    continue
+                apart, _ = ulps(judged, exp)
+                return Divergence(t, g, name, exp, actual), apart, ROUNDING_ULPS * (t + 1 + extra)
+    if len(records) != len(model):
+        return Divergence(min(len(records), len(model)), None, "optimizer steps taken", len(model),
+                          len(records)), 0.0, 0
+    return None
+
+
+def check_reference(target: TargetSpec, case: Case, check: str = "reference.schedule",
+                    epoch_stepping: bool = False) -> Verdict:
+    def body():
+        initial = initial_values(case)
+        result = run(target, case, interruptions=(), epoch_stepping=epoch_stepping)
+        try:
+            model = expected(target.name, copy.deepcopy(case.config), initial, len(result.records),
+                             case.plan.metrics)
+        except Undefined as exc:
+            raise Rejected(f"outside the reference model: {exc}", "no documented value") from exc
+        found = compare(result.records, model, initial, period(target.name, case.config))
+        if found is None:
+            return Verdict(target.name, check, PASS, case)
+        div, apart, budget = found
+        how = "step(epoch)" if epoch_stepping else "step()"
+        where = (f"at optimizer step {div.step} (after {div.step} scheduler {how} calls), param group {div.group}, "
+                 f"field {div.field!r}: the documented schedule gives {div.expected!r}, {target.name} has "
+                 f"{div.actual!r}: {apart:.3g} ulp apart, beyond the rounding budget of {budget} ulp "
+                 f"({ROUNDING_ULPS} per step taken"
+                 f"{' and per step of its period' if period(target.name, case.config) else ''})") if div.group is not None else (
+                 f"the run took {div.actual} optimizer steps, the model has {div.expected}")
+        return Verdict(target.name, check, FAIL, case, div,
+                       message=f"the uninterrupted run departs from the documented schedule {where}",
+                       details={"model": model, "actual": result.records})
+
+    return guarded(target, check, case, body)
