@@ -119,19 +119,27 @@ def check() -> int:
 
 
 def measure(shards: int) -> int:
-    """Wall time of the main job as `shards` shards run one after another, then unsharded (same machine)."""
+    """Wall time of the main job as `shards` shards run one after another, then unsharded (same machine).
+
+    The 1-minute load average before and after each run is printed beside it: on a shared
+    machine, compare only runs under like load.
+    """
     walls = []
     for group in range(1, shards + 1):
+        load_before = os.getloadavg()[0]
         start = time.perf_counter()
         done = _pytest([*MAIN_JOB, "-q", f"--splits={shards}", f"--group={group}",
                         f"--splitting-algorithm={ALGORITHM}", f"--durations-path={DURATIONS}",
                         f"--report-dir=reports/runs/measure/shard-{group}"], capture_output=True, text=True)
         walls.append(time.perf_counter() - start)
-        print(f"shard {group}/{shards}: {walls[-1]:6.1f} s  {done.stdout.strip().splitlines()[-1]}")
+        print(f"shard {group}/{shards}: {walls[-1]:6.1f} s  (load {load_before:.1f} before, "
+              f"{os.getloadavg()[0]:.1f} after)  {done.stdout.strip().splitlines()[-1]}")
+    load_before = os.getloadavg()[0]
     start = time.perf_counter()
     done = _pytest([*MAIN_JOB, "-q", "--report-dir=reports/runs/measure/full"], capture_output=True, text=True)
     whole = time.perf_counter() - start
-    print(f"unsharded: {whole:6.1f} s  {done.stdout.strip().splitlines()[-1]}")
+    print(f"unsharded: {whole:6.1f} s  (load {load_before:.1f} before, {os.getloadavg()[0]:.1f} after)  "
+          f"{done.stdout.strip().splitlines()[-1]}")
     print(f"{shards} shards one after another: {sum(walls):.1f} s; on {shards} runners the longest shard: "
           f"{max(walls):.1f} s ({max(walls) / whole:.2f} of unsharded)")
     return 0
