@@ -29,7 +29,8 @@ PACKAGE_DIRS = {"conformance.strategies": ROOT / "strategies", "conformance.repo
 LAYERS = [
     ("conformance.model", 0), ("conformance.spec", 0), ("conformance.adapters", 0),
     ("conformance.harness", 1), ("conformance.strategies", 1),
-    ("conformance.targets", 2), ("conformance.processes", 3), ("conformance.drivers", 4), ("conformance.checks", 5),
+    ("conformance.targets", 2), ("conformance.reference", 2), ("conformance.processes", 3), ("conformance.drivers", 4),
+    ("conformance.checks", 5),
     ("conformance.plugin", 6), ("conformance.tests", 6), ("conformance.library", 6), ("conformance.corpus", 6),
     ("conformance.reports", 7),
 ]
