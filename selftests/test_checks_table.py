@@ -39,25 +39,38 @@ def pytest_collection_finish(session):
     with open(OUT, "w") as f:
         for item in session.items:
             if check_of(item):
-                f.write(check_of(item) + "\\n")
+                f.write(item.callspec.params["target"].name + "\\t" + check_of(item) + "\\n")
 '''
+COLLECTED = ["selftests.controls:StepDecay", "selftests.controls:MetricHalving", "StepLR", "SequentialLR"]
 
 
-@pytest.mark.parametrize("ref", ["selftests.controls:StepDecay", "selftests.controls:MetricHalving",
-                                 "StepLR", "SequentialLR"])
-def test_library_runs_the_check_ids_pytest_collects(tmp_path, ref):
-    out = tmp_path / "ids.txt"
-    (tmp_path / "collect_ids.py").write_text(f"OUT = {str(out)!r}\n" + COLLECT_PLUGIN)
+@pytest.fixture(scope="module")
+def collected(tmp_path_factory):
+    """One collect-only run of the suite on every target of COLLECTED, with an xfails file holding a typo:
+    ({target name: the check ids collected}, the run's output). One run instead of five (~5 s each)."""
+    tmp = tmp_path_factory.mktemp("collect")
+    out, xfails = tmp / "ids.txt", tmp / "known.toml"
+    (tmp / "collect_ids.py").write_text(f"OUT = {str(out)!r}\n" + COLLECT_PLUGIN)
+    xfails.write_text('[StepDecay]\n"resume.canonicl" = "a typo"\n')
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "collect_ids", "-p", "no:lrc-report",
-         f"--target={ref}", "conformance/tests/test_checks.py"],
-        cwd=ROOT, env={**__import__("os").environ, "PYTHONPATH": f"{tmp_path}:{ROOT}"},
+         *(f"--target={ref}" for ref in COLLECTED), f"--xfails-file={xfails}", "conformance/tests/test_checks.py"],
+        cwd=ROOT, env={**__import__("os").environ, "PYTHONPATH": f"{tmp}:{ROOT}"},
         capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    collected = set(out.read_text().split())
+    ids = {}
+    for line in out.read_text().splitlines():
+        name, check = line.split("\t")
+        ids.setdefault(name, set()).add(check)
+    return ids, proc.stdout
+
+
+@pytest.mark.parametrize("ref", COLLECTED)
+def test_library_runs_the_check_ids_pytest_collects(collected, ref):
     target = BY_NAME[ref] if ":" not in ref else load(ref)[0]
-    assert collected == {p.id for p in plans(target)}
-    assert len(collected) >= 20  # the whole table, not a fraction of it
+    ids = collected[0].get(target.name, set())
+    assert ids == {p.id for p in plans(target)}
+    assert len(ids) >= 20  # the whole table, not a fraction of it
 
 
 # Repeated in one process: what one run leaves behind (worker pools, rank groups, caches) must not
@@ -110,15 +123,10 @@ def test_stale_known_failures_are_named():
     assert stale(target, ids) == ["resume.canonicl"]
 
 
-def test_a_stale_entry_warns_in_a_real_run(tmp_path):
-    xfails = tmp_path / "known.toml"
-    xfails.write_text('[StepDecay]\n"resume.canonicl" = "a typo"\n')
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:lrc-report",
-         "--target=selftests.controls:StepDecay", f"--xfails-file={xfails}", "conformance/tests/test_checks.py"],
-        cwd=ROOT, env={**__import__("os").environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
-        timeout=300)
-    assert "StaleKnownFailure" in proc.stdout and "StepDecay 'resume.canonicl'" in proc.stdout, proc.stdout[-3000:]
+def test_a_stale_entry_warns_in_a_real_run(collected):
+    """The xfails file of the `collected` run names StepDecay's "resume.canonicl", which covers no check."""
+    output = collected[1]
+    assert "StaleKnownFailure" in output and "StepDecay 'resume.canonicl'" in output, output[-3000:]
 
 
 def test_each_target_and_check_has_its_own_database_key():
