@@ -21,7 +21,12 @@ Variants (one check each):
 - `reference.edge.<label>`: the target's pinned edge cases;
 - `reference.epoch_argument`: stepped with the deprecated `step(epoch)`,
   epoch = the count of steps taken (what `last_epoch` becomes), where the
-  target's step() takes an epoch: the documented schedule does not change.
+  target's step() takes an epoch: the documented schedule does not change;
+- `reference.last_epoch`: resumed at the plan's interruption with the
+  `last_epoch` recipe (the optimizer state loaded, then the scheduler built
+  with `last_epoch=k-1`, "Only use a non-default value when restoring this
+  scheduler from a saved checkpoint"), for targets that declare it: the
+  whole run, before and after the resume, follows the documented schedule.
 
 A config the model gives no value for (a stateful callable) is rejected and
 counted, never judged.
@@ -37,6 +42,7 @@ import torch
 from conformance.checks.closed_form import ROUNDING_ULPS, beyond_rounding, ulps
 from conformance.harness.errors import Rejected
 from conformance.harness.oracle import guarded
+from conformance.harness.recipes import last_epoch
 from conformance.harness.run import run
 from conformance.model.case import Case
 from conformance.model.optimizer import momentum_of
@@ -107,10 +113,15 @@ def compare(records: list, model: list, initial: Initial, extra: int = 0) -> Opt
 
 
 def check_reference(target: TargetSpec, case: Case, check: str = "reference.schedule",
-                    epoch_stepping: bool = False) -> Verdict:
+                    epoch_stepping: bool = False, resumed: bool = False) -> Verdict:
+    """`resumed`: the run is resumed at the plan's interruptions by building with `last_epoch=k-1`."""
+
     def body():
         initial = initial_values(case)
-        result = run(target, case, interruptions=(), epoch_stepping=epoch_stepping)
+        if resumed:
+            result = run(target, case, recipe=last_epoch)
+        else:
+            result = run(target, case, interruptions=(), epoch_stepping=epoch_stepping)
         try:
             model = expected(target.name, copy.deepcopy(case.config), initial, len(result.records),
                              case.plan.metrics)
@@ -121,14 +132,20 @@ def check_reference(target: TargetSpec, case: Case, check: str = "reference.sche
             return Verdict(target.name, check, PASS, case)
         div, apart, budget = found
         how = "step(epoch)" if epoch_stepping else "step()"
+        run_is = "the uninterrupted run"
+        if resumed:
+            at = ", ".join(map(str, case.plan.interruptions))
+            run_is = f"the run resumed at iteration {at} by building the scheduler with last_epoch=k-1"
+        extra = period(target.name, case.config)
         where = (f"at optimizer step {div.step} (after {div.step} scheduler {how} calls), param group {div.group}, "
                  f"field {div.field!r}: the documented schedule gives {div.expected!r}, {target.name} has "
                  f"{div.actual!r}: {apart:.3g} ulp apart, beyond the rounding budget of {budget} ulp "
-                 f"({ROUNDING_ULPS} per step taken"
-                 f"{' and per step of its period' if period(target.name, case.config) else ''})") if div.group is not None else (
+                 f"({ROUNDING_ULPS} per step taken{' and per step of its period' if extra else ''})"
+                 ) if div.group is not None else (
                  f"the run took {div.actual} optimizer steps, the model has {div.expected}")
+        message = f"{run_is} departs from the documented schedule {where}"
         return Verdict(target.name, check, FAIL, case, div,
-                       message=f"the uninterrupted run departs from the documented schedule {where}",
+                       message=message,
                        details={"model": model, "actual": result.records})
 
     return guarded(target, check, case, body)

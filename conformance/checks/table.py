@@ -256,6 +256,11 @@ CHECKS += [
           lambda t, case, cid: reference.check_reference(t, case, cid, epoch_stepping=True), _cases(), CONTRACT, 0.25,
           doc="stepped with step(epoch), the run still follows the documented schedule, up to rounding",
           needs_state=False, applies=lambda t: reference.no_model(t) or _steps_to_an_epoch(t)),
+    Check("reference.last_epoch", lambda t, case, cid: reference.check_reference(t, case, cid, resumed=True),
+          _cases(), CONTRACT, 0.25, doc="resumed by building with last_epoch=k-1, the run follows the documented "
+          "schedule, up to rounding", needs_state=False,
+          applies=lambda t: reference.no_model(t) or (None if t.capabilities.last_epoch_resume else
+                                                      f"{t.name} does not declare last_epoch_resume")),
 ]
 
 BY_ID = {c.id: c for c in CHECKS}
