@@ -83,6 +83,13 @@ class ConstantClosedFormLate(ConstantLR):
             self.last_epoch += 1
 
 
+class RestartsResumeAhead(CosineAnnealingWarmRestarts):
+    """Built with last_epoch=k-1, it resumes one epoch ahead (only the last_epoch path is wrong)."""
+
+    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
+        super().__init__(optimizer, T_0, T_mult, eta_min, last_epoch + 1 if last_epoch >= 0 else last_epoch)
+
+
 def _sequential(optimizer, config):
     children = [CLASSES[name](optimizer, **cfg) for name, cfg in config["schedulers"]]
     return SequentialLate(optimizer, children, config["milestones"])
@@ -113,6 +120,7 @@ SEQUENTIAL_CASE = Case(SGD_M, {"schedulers": [("ConstantLR", {"factor": 0.5, "to
                        Plan(7, (2, 4)))
 CONSTANT_CASE = Case(SGD_M, {"factor": 0.5, "total_iters": 3}, Plan(6, (2, 3)))
 RESTARTS_CASE = Case(SGD_M, {"T_0": 2, "T_mult": 2, "eta_min": 0.0}, Plan(9, (3, 6)))
+FIRST_CYCLE_RESUME = Case(SGD_M, {"T_0": 10, "T_mult": 1, "eta_min": 0.0}, Plan(6, (2,)))  # k < T_0
 
 MUTANTS = {
     "swalr_one_step_ahead": Mutant(_simple("SWALR", SwalrOneStepAhead), (SWALR_CASE,)),
@@ -121,6 +129,8 @@ MUTANTS = {
     "sequential_switches_late": Mutant(_as("SequentialLR", _sequential), (SEQUENTIAL_CASE,)),
     "constant_ends_late": Mutant(_simple("ConstantLR", ConstantEndsLate), (CONSTANT_CASE,)),
     "restarts_never_grow": Mutant(_simple("CosineAnnealingWarmRestarts", RestartsNeverGrow), (RESTARTS_CASE,)),
+    "restarts_resume_ahead": Mutant(_simple("CosineAnnealingWarmRestarts", RestartsResumeAhead),
+                                    (FIRST_CYCLE_RESUME,), "reference.last_epoch"),
     "constant_closed_form_late": Mutant(_simple("ConstantLR", ConstantClosedFormLate), (CONSTANT_CASE,),
                                         "reference.epoch_argument"),
 }
