@@ -2,6 +2,7 @@
 subprocess runs are cached (see selftests/runner.py)."""
 
 import pytest
+import torch
 
 
 @pytest.fixture(scope="session")
@@ -19,3 +20,8 @@ def pytest_configure(config):
     """
     if config.getoption("report_dir", None) is None:
         config.option.no_report = True
+    # One intra-op thread, as the suite's own runs have (plugin/hooks.py, README "Choices"): the self-tests
+    # run checks, probes and searches in process, on tiny tensors, beside the other xdist worker. With the
+    # default 2 threads on 2 busy cores a probe of StepDecay took 61 s instead of 7 (Muon's 2x2 matmuls:
+    # 28 ms a call instead of 0.14), and parametrize_targets probes at import, before any hook of the suite.
+    torch.set_num_threads(1)
