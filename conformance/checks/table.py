@@ -246,18 +246,18 @@ CHECKS: list[Check] = [
 # The reference checks: a built-in's uninterrupted run against an independent model of its documented
 # schedule (`conformance.reference`), within `closed_form.ROUNDING_ULPS` per step; every other target skips them.
 CHECKS += [
-    Check("reference.schedule", lambda t, case, cid: reference.check_reference(t, case, cid), _cases(), CONTRACT, 0.5,
+    Check("reference.schedule", lambda t, case, cid: reference.check_reference(t, case, cid), _cases(), CONTRACT, 1.0,
           doc="the uninterrupted run follows the documented schedule (an independent model), up to rounding",
           needs_state=False, applies=reference.no_model),
     Check("reference.edge", lambda t, case, cid: reference.check_reference(t, case, cid),
           lambda t, case: st.just(case), CONTRACT, variants=_pinned, needs_state=False, applies=reference.no_model,
           doc="the pinned edge cases follow the documented schedule, up to rounding"),
     Check("reference.epoch_argument",
-          lambda t, case, cid: reference.check_reference(t, case, cid, epoch_stepping=True), _cases(), CONTRACT, 0.25,
+          lambda t, case, cid: reference.check_reference(t, case, cid, epoch_stepping=True), _cases(), CONTRACT, 0.5,
           doc="stepped with step(epoch), the run still follows the documented schedule, up to rounding",
           needs_state=False, applies=lambda t: reference.no_model(t) or _steps_to_an_epoch(t)),
     Check("reference.last_epoch", lambda t, case, cid: reference.check_reference(t, case, cid, resumed=True),
-          _cases(), CONTRACT, 0.25, doc="resumed by building with last_epoch=k-1, the run follows the documented "
+          _cases(), CONTRACT, 0.5, doc="resumed by building with last_epoch=k-1, the run follows the documented "
           "schedule, up to rounding", needs_state=False,
           applies=lambda t: reference.no_model(t) or (None if t.capabilities.last_epoch_resume else
                                                       f"{t.name} does not declare last_epoch_resume")),
