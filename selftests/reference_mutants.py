@@ -12,7 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Callable
 
-from torch.optim.lr_scheduler import ConstantLR, CosineAnnealingWarmRestarts, SequentialLR
+from torch.optim.lr_scheduler import (ConstantLR, CosineAnnealingWarmRestarts, OneCycleLR, ReduceLROnPlateau,
+                                      SequentialLR)
 from torch.optim.swa_utils import SWALR
 
 from conformance.model.case import Case, Plan
@@ -90,6 +91,21 @@ class RestartsResumeAhead(CosineAnnealingWarmRestarts):
         super().__init__(optimizer, T_0, T_mult, eta_min, last_epoch + 1 if last_epoch >= 0 else last_epoch)
 
 
+class OneCyclePeakLate(OneCycleLR):
+    """OneCycleLR whose first phase ends one step late (the peak moves, the lr and momentum with it)."""
+
+    def __init__(self, optimizer, **config):
+        super().__init__(optimizer, **config)
+        self._schedule_phases[0]["end_step"] += 1
+
+
+class PlateauLongCooldown(ReduceLROnPlateau):
+    """ReduceLROnPlateau whose cooldown lasts one epoch more than asked."""
+
+    def __init__(self, optimizer, cooldown=0, **config):
+        super().__init__(optimizer, cooldown=cooldown + 1, **config)
+
+
 def _sequential(optimizer, config):
     children = [CLASSES[name](optimizer, **cfg) for name, cfg in config["schedulers"]]
     return SequentialLate(optimizer, children, config["milestones"])
@@ -120,6 +136,11 @@ SEQUENTIAL_CASE = Case(SGD_M, {"schedulers": [("ConstantLR", {"factor": 0.5, "to
                        Plan(7, (2, 4)))
 CONSTANT_CASE = Case(SGD_M, {"factor": 0.5, "total_iters": 3}, Plan(6, (2, 3)))
 RESTARTS_CASE = Case(SGD_M, {"T_0": 2, "T_mult": 2, "eta_min": 0.0}, Plan(9, (3, 6)))
+ONE_CYCLE_CASE = Case(SGD_M, {"max_lr": 0.1, "total_steps": 10, "pct_start": 0.3, "anneal_strategy": "linear",
+                               "cycle_momentum": True, "base_momentum": 0.85, "max_momentum": 0.95,
+                               "div_factor": 25.0, "final_div_factor": 1e4, "three_phase": False}, Plan(10, (2, 5)))
+PLATEAU_CASE = Case(SGD_M, {"mode": "min", "factor": 0.5, "patience": 0, "threshold": 0.0, "threshold_mode": "abs",
+                            "cooldown": 1, "min_lr": 0.0, "eps": 1e-8}, Plan(6, (2, 4), (1.0, 2.0, 2.0, 2.0, 2.0, 2.0)))
 FIRST_CYCLE_RESUME = Case(SGD_M, {"T_0": 10, "T_mult": 1, "eta_min": 0.0}, Plan(6, (2,)))  # k < T_0
 
 MUTANTS = {
@@ -129,6 +150,8 @@ MUTANTS = {
     "sequential_switches_late": Mutant(_as("SequentialLR", _sequential), (SEQUENTIAL_CASE,)),
     "constant_ends_late": Mutant(_simple("ConstantLR", ConstantEndsLate), (CONSTANT_CASE,)),
     "restarts_never_grow": Mutant(_simple("CosineAnnealingWarmRestarts", RestartsNeverGrow), (RESTARTS_CASE,)),
+    "one_cycle_peak_late": Mutant(_simple("OneCycleLR", OneCyclePeakLate), (ONE_CYCLE_CASE,)),
+    "plateau_long_cooldown": Mutant(_simple("ReduceLROnPlateau", PlateauLongCooldown), (PLATEAU_CASE,)),
     "restarts_resume_ahead": Mutant(_simple("CosineAnnealingWarmRestarts", RestartsResumeAhead),
                                     (FIRST_CYCLE_RESUME,), "reference.last_epoch"),
     "constant_closed_form_late": Mutant(_simple("ConstantLR", ConstantClosedFormLate), (CONSTANT_CASE,),
