@@ -13,16 +13,18 @@ Records are grouped per target by a normalized key, first match wins:
 2. **stale_report** (a lesser problem, listed after the others): only the reported lr
    (`get_last_lr()`) is wrong, from `load_state_dict()` to the next `step()`, while every lr
    and momentum the optimizer used is exact; one such problem per target;
-3. **divergence**: the record's `failure.divergence`, grouped by *mechanism* (status, field
+3. **warning on resume**: every value exact, but a scheduler call warned more often in the
+   resumed run than in the uninterrupted one (`failure.details.warning`: category, phase, message);
+4. **divergence**: the record's `failure.divergence`, grouped by *mechanism* (status, field
    and how the divergence behaves over the resumed run: a restart, a lag of d steps, a constant
    factor ..., see `mechanisms.py`), read from the failure's trajectories. The individual
    divergences are the problem's `examples`, its reproducer's first. Without trajectories, or
    with one diverging step that no pattern explains, the key is the first divergence's values
    (step, param group, field, expected and actual, numbers to 8 significant digits, dtypes kept);
-4. **error**: the exception in the message (the last line of a traceback, or
+5. **error**: the exception in the message (the last line of a traceback, or
    the first `SomeError: text` in the explanation): its type and the first line
    of its text, with addresses and numbers normalized;
-5. **message**: the first line of the explanation, numbers normalized.
+6. **message**: the first line of the explanation, numbers normalized.
 
 Failing records (fail, error, nondeterministic) make `problems`; known failures
 (xfail) make `known_problems`, where records that carry the same registered
@@ -42,6 +44,7 @@ from conformance.reports.model import BAD, SKIP, XFAIL, XPASS, show
 
 OK, FAILING, KNOWN_ONLY = "ok", "failing", "known failures only"
 LOAD, STALE_REPORT, DIVERGENCE = "load", mechanisms.STALE_REPORT, "divergence"
+WARNING = "warning on resume"  # exact values, and a scheduler warning the uninterrupted run didn't emit
 LESSER = frozenset({STALE_REPORT})  # real problems, but the lrs used are right: listed after the others
 LOAD_TEST = "test_target_loads"
 
@@ -187,6 +190,11 @@ def key_of(record: dict) -> tuple[str, str, str]:
     d = failure.get("divergence")
     if isinstance(d, dict) and "step" in d:
         return _divergence_key(record, d)
+    heard = (failure.get("details") or {}).get("warning")
+    if isinstance(heard, dict):
+        what = f"{heard.get('category')} in {heard.get('phase')}()"
+        return WARNING, f"warning|{what}|{normalize(str(heard.get('message')))}", \
+            f"the resumed run warns, the uninterrupted one doesn't: {what}: {heard.get('message')}"
     signature = failure.get("signature") or {}
     raised = signature.get("raised") not in (None, "", "timeout")
     exc = _raised(signature, message) if raised else exception_of(message)

@@ -32,10 +32,17 @@ LOOP_NAMES = tuple(LOOPS)
 MAX_EPOCHS = 60
 
 
-def skipped_steps(opt_steps: int):
-    """Optimizer steps whose gradients are inf: the first step, some others, runs of them."""
+def skipped_steps(opt_steps: int, after_resumes: tuple = ()):
+    """Optimizer steps whose gradients are inf: the first step, the first after a resume, some others."""
     anywhere = st.integers(0, max(0, opt_steps - 1))
-    return st.sets(st.just(0) | anywhere, max_size=min(6, opt_steps)).map(frozenset)
+    favoured = st.sampled_from((0,) + tuple(s for s in after_resumes if s < opt_steps))
+    return st.sets(favoured | anywhere, max_size=min(6, opt_steps)).map(frozenset)
+
+
+def first_steps_after(case) -> tuple:
+    """The index of the first optimizer step after each interruption."""
+    its = case.loop.iterations(case.plan.epochs)
+    return tuple(sum(1 for it in its[:i] for action in it if action == "opt") for i in case.plan.interruptions)
 
 
 @st.composite
@@ -46,7 +53,8 @@ def placement_cases(draw, target, name: str, interruptions=(1, 3)):
     case = draw(cases(target, interruptions, loop=loop, max_epochs=cap), label="case")
     if loop.scaler:
         steps = case.plan.epochs * loop.batches
-        case = case.with_plan(skips=draw(skipped_steps(steps), label="skipped optimizer steps"))
+        case = case.with_plan(skips=draw(skipped_steps(steps, first_steps_after(case)),
+                                         label="skipped optimizer steps"))
     return case
 
 

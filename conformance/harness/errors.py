@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import traceback
 
+from conformance.harness.observation import heard
+
 
 class TargetError(Exception):
     """The target raised while the harness called it in `phase`."""
@@ -54,9 +56,10 @@ class Rejected(Exception):
 
 @contextlib.contextmanager
 def calling(phase: str):
-    """Attribute any exception inside to the target, under `phase`."""
+    """Attribute any exception inside to the target, under `phase`; log a scheduler call's warnings."""
     try:
-        yield
+        with heard(phase):
+            yield
     except (TargetError, CheckpointError):
         raise
     except Exception as exc:  # noqa: BLE001 - the target's own error, reported as such

@@ -11,6 +11,11 @@
 The plugin opens one observation per test (`observing`); every `run()`
 records its warnings with `captured()`, and every `Recorder` reports its
 trajectory. Outside an observation (the library API) nothing is kept.
+
+Apart from that count, each `run()` keeps a log of the warnings the
+scheduler's own calls emit (`scheduler_log`, filled by `heard` inside
+`errors.calling`), even those the suite provoked, so the oracle can compare
+a resumed run's scheduler warnings with the uninterrupted run's.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ SUITES_OWN = ("conformance", "hypothesis", "_pytest", "pytest", "pluggy")  # mod
 MESSAGE_CHARS = 500
 
 _current: list = []  # the open observations, innermost last
+_logs: list = []  # the open runs' scheduler-warning logs, innermost last
+SCHEDULER_PHASES = ("build", "step", "state_dict", "load_state_dict", "get_last_lr")  # the scheduler's own calls
 
 
 @dataclass
@@ -91,6 +98,47 @@ def captured(count: bool = True):
                 _hand_on(w)
             elif count and _current:
                 _current[-1].add_warning(w)
+
+
+@dataclass(frozen=True)
+class Heard:
+    """One warning a scheduler call emitted."""
+
+    phase: str
+    category: str
+    message: str
+
+    def describe(self) -> str:
+        return f"{self.category}: {self.message[:MESSAGE_CHARS]}"
+
+
+@contextlib.contextmanager
+def scheduler_log():
+    """The block is one run: yields the list `heard` fills with the scheduler's warnings."""
+    log: list = []
+    _logs.append(log)
+    try:
+        yield log
+    finally:
+        _logs.remove(log)
+
+
+@contextlib.contextmanager
+def heard(phase: str):
+    """Log the warnings of one scheduler call into the current run's log, then hand each on unchanged."""
+    if not _logs or phase not in SCHEDULER_PHASES:
+        yield
+        return
+    log = _logs[-1]
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield
+    finally:
+        for w in caught:
+            if not suites_own(w):
+                log.append(Heard(phase, w.category.__qualname__, str(w.message)))
+            _hand_on(w)
 
 
 def provoked():

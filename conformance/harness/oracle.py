@@ -5,6 +5,8 @@ Every check returns a `Verdict`; nothing here raises for a target's fault.
 
 from __future__ import annotations
 
+from collections import Counter
+
 from typing import Callable, Optional
 
 from conformance.harness import timelimit
@@ -151,15 +153,43 @@ def nondeterminism(target: TargetSpec, case: Case, check: str, first: RunResult,
     )
 
 
+# A resumed run builds and loads a scheduler again, and takes state dicts: warnings there are the
+# resume's own. What the training loop calls, stepping and reading the lr, must warn as it did.
+COMPARED_PHASES = ("step", "get_last_lr")
+
+
+def extra_warning(expected: RunResult, actual: RunResult) -> Optional[dict]:
+    """The first scheduler warning the resumed run emits more often than the uninterrupted run, or None."""
+    if expected.heard is None or actual.heard is None:  # a misused loop: the warnings are the suite's doing
+        return None
+    def counts(run_result):
+        return Counter((h.phase, h.category, h.message) for h in run_result.heard if h.phase in COMPARED_PHASES)
+
+    before, after = counts(expected), counts(actual)
+    for heard in actual.heard:
+        key = (heard.phase, heard.category, heard.message)
+        if after.get(key, 0) > before.get(key, 0):
+            return {"phase": heard.phase, "category": heard.category, "message": heard.message,
+                    "uninterrupted": before.get(key, 0), "resumed": after[key]}
+    return None
+
+
 def compare(target, case, check, expected: RunResult, actual: RunResult, what: str) -> Verdict:
     div = first_divergence(expected.records, actual.records)
     details = {"expected": expected.records, "actual": actual.records}
     if actual.notes:
         details["medium"] = actual.notes
         what += "".join(f"\n  note: {note}" for note in actual.notes)
-    if div is None:
-        return Verdict(target.name, check, PASS, case, details=details)
-    return Verdict(target.name, check, FAIL, case, div, message=what, details=details)
+    if div is not None:
+        return Verdict(target.name, check, FAIL, case, div, message=what, details=details)
+    extra = extra_warning(expected, actual)
+    if extra is not None:
+        details.update(warning=extra, phase=extra["phase"])
+        message = (f"the resumed run warns where the uninterrupted run doesn't (every lr and momentum is exact): "
+                   f"{extra['category']} in {extra['phase']}(), {extra['resumed']} time(s) against "
+                   f"{extra['uninterrupted']}: {extra['message']}")
+        return Verdict(target.name, check, FAIL, case, message=message, details=details)
+    return Verdict(target.name, check, PASS, case, details=details)
 
 
 def check_determinism(target: TargetSpec, case: Case, check: str = "determinism") -> Verdict:

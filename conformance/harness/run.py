@@ -10,7 +10,7 @@ import torch
 from conformance.model.case import Case
 from conformance.harness.errors import CheckpointError, TargetError, calling
 from conformance.harness.media import THROUGH
-from conformance.harness.observation import captured, provoked
+from conformance.harness.observation import captured, provoked, scheduler_log
 from conformance.harness.recipes import WITHOUT_SCHEDULER_STATE, canonical
 from conformance.model.optimizer import seeded
 from conformance.harness.live import LiveObjects, checkpoint, fresh_or_rejected
@@ -22,6 +22,9 @@ from conformance.harness.recorder import Recorder
 class RunResult:
     records: list
     warnings: list = field(default_factory=list)
+    # The scheduler calls' warnings (`observation.Heard`), in order; None for a loop that misuses the API on
+    # purpose, where torch's warnings depend on which fresh optimizer has stepped, not on the scheduler.
+    heard: Optional[list] = field(default_factory=list)
     checkpoints: list = field(default_factory=list)  # what each resume was given
     notes: list = field(default_factory=list)  # how checkpoints travelled, when not as asked
 
@@ -95,7 +98,8 @@ def run(
     # The target's warnings are counted for the report, not printed; a loop that misuses the API on
     # purpose (the pitfalls) provokes torch's warnings about it: those are the suite's doing.
     misused = epoch_stepping or getattr(case.loop, "sched_first", False)
-    with (provoked() if misused else captured()) as caught:
+    with (provoked() if misused else captured()) as caught, scheduler_log() as log:
+        result.heard = None if misused else log
         try:
             begin = 0
             if resume_from is not None:

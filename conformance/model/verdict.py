@@ -127,6 +127,9 @@ class Signature:
         if div is not None:
             return cls(**common, field=div.field, step=div.step, group=div.group, expected=div.expected,
                        actual=div.actual)
+        if isinstance(details.get("warning"), dict):  # exact values, and a warning the uninterrupted run lacks
+            heard = details["warning"]
+            return cls(**common, field="warning", detail=f"{heard['category']}: {heard['message']}")
         return cls(**common, detail=(verdict.message or "").split("\n", 1)[0])
 
     @property
