@@ -264,6 +264,18 @@ def test_reproducer_inlines_callables_and_passes_a_correct_scheduler(tmp_path):
     assert "not reproduced" in proc.stdout
 
 
+def test_no_reproducer_that_would_say_a_model_check_does_not_reproduce():
+    """A `reference.*` failure is the schedule against a model: a script comparing two runs would exit 0."""
+    from conformance.targets.loading import load
+    from conformance.harness.oracle import check_resume
+    from conformance.reports import reproducers
+
+    (target,) = load(FORGETFUL)
+    record, _ = _record_for(target, _case({}, setup_lrs=(1.0,)), check_resume)
+    assert reproducers.render(record) is not None
+    assert reproducers.render({**record, "check": "reference.schedule"}) is None
+
+
 def test_reproducer_for_a_broken_target_in_process(tmp_path):
     from conformance.targets.loading import load
     from conformance.harness.oracle import check_resume
