@@ -3,7 +3,6 @@ tables, and every failure with its reproducer."""
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from typing import Iterable
 
@@ -23,11 +22,6 @@ def _md_table(header: list[str], rows: Iterable[list[str]]) -> list[str]:
            "|" + "|".join("---" for _ in header) + "|"]
     out += ["| " + " | ".join(_md_escape(c) for c in row) + " |" for row in rows]
     return out
-
-
-def reproducer_command(report_dir_hint: str, failure: dict) -> str:
-    path = (failure or {}).get("reproducer")
-    return f"python {os.path.join(report_dir_hint, path)}" if path else ""
 
 
 # --------------------------------------------------------------------------- markdown

@@ -130,15 +130,6 @@ def targets_of(report: dict) -> list[str]:
     return names
 
 
-def checks_of(report: dict) -> list[str]:
-    seen: list[str] = []
-    for r in report.get("records", []):
-        c = record_key(r)[1]
-        if c not in seen:
-            seen.append(c)
-    return sorted(seen)
-
-
 # --------------------------------------------------------------------------- files
 
 
