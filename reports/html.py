@@ -11,7 +11,7 @@ import html
 import re
 from collections import Counter
 
-from conformance.reports import plots, problems
+from conformance.reports import observations, plots, problems
 from conformance.reports.model import show
 from conformance.reports.tables import (
     MARK, STALE_CELL, describe_result, divergence_line, environment_lines, failures, family_table,
@@ -155,6 +155,11 @@ def render(report: dict, directory: str = "") -> str:
                      "<p>These known failures passed: fixed upstream?</p><ul>")
         parts += [f"<li>{_e(r.get('target'))} · <code>{_e(r.get('check'))}</code>: {_e(r.get('reason', ''))}</li>"
                   for r in xpasses]
+        parts.append("</ul>")
+    for anchor, title, intro, items in observations.sections(report):
+        parts.append(f"<h2 id=\"{anchor}\">{_e(title)}</h2>" + (f"<p>{_e(intro)}</p>" if intro else "") + "<ul>")
+        parts += [f"<li>{_e(text.strip())}" + (f" <code>{_e(code)}</code>" if code else "") + f"{_e(rest)}</li>"
+                  for text, code, rest in items]
         parts.append("</ul>")
     skips = Counter(r.get("reason", "") for r in report.get("records", []) if r["verdict"] == "skip")
     if skips:

@@ -28,23 +28,37 @@ def _one_line(text: str) -> str:
     return str(text).replace("\n", " ").replace("`", "'")
 
 
-def markdown_lines(report: dict) -> list[str]:
-    """report.md's sections on the targets' warnings and on the checks that saw no lr change (none if neither)."""
+def sections(report: dict) -> list[tuple[str, str, str, list[tuple[str, str, str]]]]:
+    """(anchor, title, intro, items) of the observation sections, computed once for report.md and the HTML;
+    an item is (text, code, rest): `code` is shown as code between the two texts. A text that starts with
+    two spaces is an item under the one before."""
     out = []
     warned = [t for t in report.get("targets", []) if t.get("warnings")]
     if warned:
-        out += ["## Warnings the targets emitted", "",
-                "Counted while the suite ran each target, and kept out of the terminal; the first of each kind:", ""]
+        items = []
         for t in warned:
             total = t["warnings"]
-            out.append(f"- {t['name']}: {counted(total['count'], 'warning')} of "
-                       f"{counted(len(total['kinds']), 'kind')}")
-            out += [f"  - {k['count']:,} × {k['category']} at `{k['where']}`: `{_one_line(k['first'])}`"
-                    for k in total["kinds"]]
-        out.append("")
+            items.append((f"{t['name']}: {counted(total['count'], 'warning')} of "
+                          f"{counted(len(total['kinds']), 'kind')}", "", ""))
+            items += [(f"  {k['count']:,} × {k['category']} at", k["where"], ": " + _one_line(k["first"]))
+                      for k in total["kinds"]]
+        out.append(("warnings", "Warnings the targets emitted",
+                    "Counted while the suite ran each target, and kept out of the terminal; the first of each kind:",
+                    items))
     blind = [r for r in report.get("records", []) if r.get("lr_never_changed")]
     if blind:
-        out += ["## Checks that could not tell right from wrong", ""]
-        out += [f"- {r.get('target')} · `{r.get('check')}`: {r['lr_never_changed']}" for r in blind]
+        out.append(("blind", "Checks that could not tell right from wrong", "",
+                    [(f"{r.get('target')} ·", str(r.get("check")), f": {r['lr_never_changed']}") for r in blind]))
+    return out
+
+
+def markdown_lines(report: dict) -> list[str]:
+    """The observation sections of report.md."""
+    out = []
+    for _, title, intro, items in sections(report):
+        out += [f"## {title}", ""] + ([intro, ""] if intro else [])
+        for text, code, rest in items:
+            indent = "  " if text.startswith("  ") else ""
+            out.append(f"{indent}- {text.strip()}" + (f" `{code}`" if code else "") + rest)
         out.append("")
     return out

@@ -107,3 +107,22 @@ def test_merged_shards_total_a_targets_warnings():
 
     merged = merge.merge([shard("a", 5), shard("b", 7)])
     assert merged["targets"][0]["warnings"]["count"] == 12
+
+
+def test_report_md_and_html_show_the_same_observation_sections():
+    """Seen failing before: the HTML page had neither section."""
+    from conformance.reports import html, markdown
+    from selftests.test_reports import synthetic
+
+    report = synthetic(resume__canonical="pass")
+    record = report["records"][0]
+    record["warnings"] = {"count": 3, "kinds": [{"category": "UserWarning", "where": "chatty.py:3", "count": 3,
+                                                 "first": "step 0 <warned>"}]}
+    record["lr_never_changed"] = "the lr never changed in 3 examples (momentum neither)"
+    report["targets"][0]["warnings"] = record["warnings"]
+    md, page = markdown.markdown(report), html.render(report)
+    for title in ("Warnings the targets emitted", "Checks that could not tell right from wrong"):
+        assert f"## {title}" in md and f">{title}</h2>" in page
+    assert "`chatty.py:3`: step 0 <warned>" in md and "<code>chatty.py:3</code>: step 0 &lt;warned&gt;" in page
+    assert "StepLR · `resume.canonical`: the lr never changed" in md
+    assert "StepLR · <code>resume.canonical</code>: the lr never changed" in page
