@@ -108,3 +108,37 @@ def test_a_child_that_dies_is_the_suites_error_naming_the_part_at_once():
         collect(spares, ["the fresh process"], "the run in the fresh process")
     assert raised.value.part == "the fresh process" and "exited (code 3) before it answered" in str(raised.value)
     assert time.monotonic() - started < 10  # seconds, not a time limit
+
+
+def _modules_at_start(names) -> dict:
+    import sys
+    return {name: name in sys.modules for name in names}
+
+
+PRELOAD_SCRIPT = """
+import sys
+from conformance.processes import fresh
+from conformance.processes.spares import collect
+from conformance.targets.loading import load
+from selftests.test_fresh_process import _modules_at_start
+targets = load("selftests.bestiary:WarmupFlagGlobal")
+print(fresh.preload_modules(targets))
+spares = fresh.POOL.launch([(_modules_at_start, (["selftests.bestiary", "selftests.controls"],))])
+print(collect(spares, ["the fresh process"], "a probe"))
+"""
+
+
+def test_the_fork_server_imports_the_targets_modules_once_and_never_runs_them():
+    """A child starts with the target's module imported (no import per example); running stays the child's:
+    the WarmupFlag* tests above, and the bestiary's fresh-process members, are caught with it."""
+    import subprocess
+    import sys
+
+    from selftests.runner import ROOT
+
+    proc = subprocess.run([sys.executable, "-c", PRELOAD_SCRIPT], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    modules, answer = proc.stdout.strip().splitlines()[-2:]
+    assert modules == "['selftests.bestiary']", proc.stdout
+    assert "'selftests.bestiary': True" in answer and "'selftests.controls': True" in answer, answer

@@ -34,6 +34,7 @@ from conformance.harness import timelimit
 from conformance.harness.observation import Observed, counted, merged, observing
 from conformance.model.verdict import ConformanceFailure
 from conformance.plugin.bridge import TestOutcome
+from conformance.processes import fresh
 from conformance.spec import TargetSpec
 from conformance.targets import driving
 from conformance.targets.known import XfailsFileError, known_failure, load_file as load_xfails, stale
@@ -95,6 +96,7 @@ def pytest_configure(config):
         except XfailsFileError as exc:
             raise pytest.UsageError(str(exc)) from None
     config.stash[TARGETS] = good
+    fresh.preload_modules(good)  # before any fresh process: the fork server imports the targets' modules once
     config.stash[BROKEN] = broken
     config.stash[XFAILS] = xfails
     if not hasattr(config, "workerinput"):

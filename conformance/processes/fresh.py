@@ -1,7 +1,8 @@
 """A fresh interpreter per job: `fresh_run(target, case, job, **kwargs)`.
 
 Each job runs in a new child of a `forkserver` whose server imported `PRELOAD`
-(torch and the suite's harness) and nothing of any target; the child was
+(torch and the suite's harness) and the modules the targets come from
+(`preload_modules`, `preload.py`), but never built or ran a target; the child was
 forked ahead of need and has only waited for its job (`spares.py`). A fork of the test
 process would copy its globals, and a reused worker would keep what an earlier
 job left there; here every job starts from an interpreter that has never run
@@ -13,18 +14,31 @@ from __future__ import annotations
 
 import importlib.util
 import multiprocessing
+import os
 from typing import Callable, Optional
 
 from conformance.harness.errors import CheckpointError, SuiteError, TargetError
 from conformance.model.case import Case
+from conformance.processes import preload
 from conformance.processes.spares import Pool, collect, suite_failure
 from conformance.spec import TargetSpec, split_source
 from conformance.targets.loading import LoadError, quiet
 from conformance.targets.selection import select
 
-# What the fork server imports before it forks a child: torch and the suite's harness, never a target.
+# What the fork server imports before it forks a child: torch, the suite's harness and (preload.py) the
+# targets' modules; it never builds or runs a target.
 PRELOAD = ["torch", "torch.distributed.checkpoint", "conformance.harness.run", "conformance.harness.ddp",
-           "conformance.processes.warmup", "conformance.processes.ranks", "conformance.targets.selection"]
+           "conformance.processes.warmup", "conformance.processes.ranks", "conformance.targets.selection",
+           "conformance.processes.preload"]
+
+
+def preload_modules(targets) -> list:
+    """Have the fork server, when it starts, import the modules `targets` come from (only the importable
+    'MODULE:ATTR' sources; built-ins need none). Call it before the first fresh job; returns the modules."""
+    modules = sorted({split_source(t.source)[0] for t in targets if t.source != "torch"} - {""})
+    modules = [m for m in modules if _importable(m)]
+    os.environ[preload.VARIABLE] = ",".join(modules)  # the server inherits this process's environment
+    return modules
 
 
 class RemoteError(Exception):
