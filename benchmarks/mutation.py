@@ -28,7 +28,12 @@ sys.path.insert(0, str(SITE))
 from mutants import MUTANTS  # noqa: E402 - lives beside the sitecustomize that applies it
 
 # Why each survivor of the last full run survives (filled in from that run; printed beside it).
-WHY = {}
+WHY = {
+    "base_load_forgets_step_count": (
+        "a real blind spot under ci's examples: the lost count shows only as torch's 'lr_scheduler.step() before "
+        "optimizer.step()' warning when the first optimizer step after a resume is skipped (a GradScaler inf step); "
+        "the warning-on-resume comparison of placement.amp would catch it, but StepLR's ci draw did not skip that step"),
+}
 
 
 def run_suite(target: str, mutant: str | None, workers: str) -> dict:
@@ -86,18 +91,23 @@ def main(argv=None) -> int:
         rows.append(row)
         print(f"{m.name:36} {','.join(m.targets):28} {'KILLED' if row['killed'] else 'survived':9} "
               f"{row['seconds']:6.1f} s  {', '.join(row['red'])[:200]}", flush=True)
+        write(args, valid, baselines, rows, started)  # after each mutant: a cut-off run keeps what it has
     killed = sum(r["killed"] for r in rows)
     print(f"\nscore: {killed} / {len(rows)} killed = {100 * killed / len(rows):.0f}%"
           + ("" if valid else "  (INVALID: a baseline run is red)"))
     for r in rows:
         if not r["killed"]:
             print(f"survivor {r['mutant']} ({r['what']}): {WHY.get(r['mutant'], 'not yet explained')}")
+    write(args, valid, baselines, rows, started)
+    return 0 if valid else 1
+
+
+def write(args, valid: bool, baselines: dict, rows: list, started: float) -> None:
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps({
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"), "workers": args.workers,
-        "valid": valid, "killed": killed, "total": len(rows), "seconds": round(time.monotonic() - started, 1),
-        "baselines": baselines, "mutants": rows}, indent=1))
-    return 0 if valid else 1
+        "valid": valid, "killed": sum(r["killed"] for r in rows), "total": len(rows),
+        "seconds": round(time.monotonic() - started, 1), "baselines": baselines, "mutants": rows}, indent=1))
 
 
 if __name__ == "__main__":
