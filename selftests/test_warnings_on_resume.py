@@ -65,3 +65,11 @@ def test_drawn_gradscaler_cases_find_it():
     assert set(first_steps_after(found)) & set(found.plan.skips)
     (result,) = check_target(FORGETS, checks=["resume.canonical"])
     assert result.status == "pass", result  # every lr and momentum is exact: only the warning tells
+
+
+def test_a_resume_before_the_first_scheduler_step_is_torchs_heuristic_not_the_targets():
+    """Resumed before any scheduler step, with the next optimizer step skipped, torch warns for every target:
+    its check judges the fresh optimizer. Seen failing before the rule (a correct contrib target went red)."""
+    early = Case(OptimizerSetup("SGD", (0.1,), {"momentum": 0.9}), {"step_size": 3, "gamma": 0.5},
+                 Plan(4, (2,), skips=frozenset({2})), loop=Loop("amp", batches=3, scaler=True))
+    assert check_loop(BY_NAME["StepLR"], early, "placement.amp").ok
