@@ -41,9 +41,34 @@ def _failed(detail: str) -> Signature:
     return Signature(FAIL, detail=detail)
 
 
+def _duplicated_key(path: str) -> Signature:
+    """A second dcp.save after a DCP resume: the `milestones` Counter's int keys came back with string twins."""
+    return _raised(FAIL, "checkpoint", "RuntimeError", "checkpoint round trip failed: torch.distributed.checkpoint.save: "
+                   f"RuntimeError: CheckpointException (ValueError: duplicated flatten key lr_scheduler.{path})")
+
+
 def _pinned(target: str, label: str) -> Case:
     return dict(PINNED[target])[label]
 
+
+# Each upstream link and each shared reason is written once, for every record that cites it.
+ISSUE_102261 = "https://github.com/pytorch/pytorch/issues/102261"
+ISSUE_153842 = "https://github.com/pytorch/pytorch/issues/153842"
+ISSUE_162591 = "https://github.com/pytorch/pytorch/issues/162591"
+ISSUE_185006 = "https://github.com/pytorch/pytorch/issues/185006"
+ISSUE_88791 = "https://github.com/pytorch/pytorch/issues/88791"
+PR_192655 = "https://github.com/pytorch/pytorch/pull/192655"
+ISSUE_52911 = "https://github.com/pytorch/pytorch/issues/52911"
+PR_9927 = "https://github.com/pytorch/pytorch/pull/9927"
+CHAINABLE_TWICE = (
+    "torch's constructor takes one initial step from last_epoch=k-1 to k, and this scheduler's chainable get_lr() "
+    "then applies epoch k's change to the optimizer's loaded lr, which already has it: the change is applied twice. "
+    "The upstream report and fix (the `_is_initial` flag) were for ExponentialLR; torch 2.13 also guards "
+    "MultiplicativeLR, LinearLR, PolynomialLR and CosineAnnealingLR, not this scheduler."
+)
+
+DECAY_TWICE = ("the constructor's initial step applies epoch k's decay to the loaded lr, which already has it "
+               "(as recipe.last_epoch)")  # CHAINABLE_TWICE, against the documented schedule
 
 CYCLIC = {"base_lr": 1.0, "max_lr": 1.0, "step_size_up": 1, "step_size_down": None, "mode": "triangular",
           "gamma": 1.0, "cycle_momentum": False}
@@ -70,29 +95,29 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "torch accepts factor=0 (its check is `factor < 0`) and then divides by it once "
         "last_epoch reaches total_iters: ZeroDivisionError mid-schedule, resumed or not. "
         "The generated configs exclude factor=0 for this reason.",
-        "https://github.com/pytorch/pytorch/issues/185006", "2.13.0, 2.15.0", relation="same bug",
+        ISSUE_185006, "2.13.0, 2.15.0", relation="same bug",
         signature=_raised(ERROR, 'step', 'ZeroDivisionError', 'ConstantLR raised in step(): ZeroDivisionError: float division by zero'),
         example=_pinned("ConstantLR", "factor_zero"),
     ),
     # --- recipe.* and serialization.* (no_mutation, load_twice, delayed, deepcopy)
     KnownFailure(
         "StepLR", "recipe.last_epoch",
-        "torch's constructor takes one initial step from last_epoch=k-1 to k, and this scheduler's chainable get_lr() then applies epoch k's change to the optimizer's loaded lr, which already has it: the change is applied twice. The upstream report and fix (the `_is_initial` flag) were for ExponentialLR; torch 2.13 also guards MultiplicativeLR, LinearLR, PolynomialLR and CosineAnnealingLR, not this scheduler.",
-        "https://github.com/pytorch/pytorch/issues/102261", "2.13.0, 2.15.0", relation="related",
+        CHAINABLE_TWICE,
+        ISSUE_102261, "2.13.0, 2.15.0", relation="related",
         signature=_diverged(1, 0.5, 0.25),
         example=_case({"step_size": 1, "gamma": 0.5}, 2, (1,)),
     ),
     KnownFailure(
         "MultiStepLR", "recipe.last_epoch",
-        "torch's constructor takes one initial step from last_epoch=k-1 to k, and this scheduler's chainable get_lr() then applies epoch k's change to the optimizer's loaded lr, which already has it: the change is applied twice. The upstream report and fix (the `_is_initial` flag) were for ExponentialLR; torch 2.13 also guards MultiplicativeLR, LinearLR, PolynomialLR and CosineAnnealingLR, not this scheduler.",
-        "https://github.com/pytorch/pytorch/issues/102261", "2.13.0, 2.15.0", relation="related",
+        CHAINABLE_TWICE,
+        ISSUE_102261, "2.13.0, 2.15.0", relation="related",
         signature=_diverged(1, 0.5, 0.25),
         example=_case({"milestones": [1], "gamma": 0.5}, 2, (1,)),
     ),
     KnownFailure(
         "ConstantLR", "recipe.last_epoch",
-        "torch's constructor takes one initial step from last_epoch=k-1 to k, and this scheduler's chainable get_lr() then applies epoch k's change to the optimizer's loaded lr, which already has it: the change is applied twice. The upstream report and fix (the `_is_initial` flag) were for ExponentialLR; torch 2.13 also guards MultiplicativeLR, LinearLR, PolynomialLR and CosineAnnealingLR, not this scheduler. Here the 1/factor undo at total_iters is applied to an lr already undone.",
-        "https://github.com/pytorch/pytorch/issues/102261", "2.13.0, 2.15.0", relation="related",
+        CHAINABLE_TWICE + " Here the 1/factor undo at total_iters is applied to an lr already undone.",
+        ISSUE_102261, "2.13.0, 2.15.0", relation="related",
         signature=_diverged(1, 1.0, 2.0),
         example=_case({"factor": 0.5, "total_iters": 1}, 2, (1,)),
     ),
@@ -101,7 +126,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "SequentialLR(last_epoch=N) resets the lr to initial_lr and takes the initial step of "
         "the first child only, whatever child is due at epoch N: the children are not "
         "advanced to N.",
-        "https://github.com/pytorch/pytorch/issues/162591", "2.13.0, 2.15.0", relation="same bug",
+        ISSUE_162591, "2.13.0, 2.15.0", relation="same bug",
         signature=_diverged(1, 1.0, 0.5),
         example=_case(SEQUENTIAL, 2, (1,)),
     ),
@@ -111,7 +136,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "last_epoch=-1) set 'initial_lr' themselves, so last_epoch >= 0 on a fresh optimizer "
         "raises no KeyError: it silently starts from the first child's initial lr. "
         "Same root cause as the recipe.last_epoch record above; no separate upstream issue found.",
-        "https://github.com/pytorch/pytorch/issues/162591", "2.13.0, 2.15.0", relation="related",
+        ISSUE_162591, "2.13.0, 2.15.0", relation="related",
         signature=_diverged(1, 1.0, 0.5),
         example=_case(SEQUENTIAL, 2, (1,)),
     ),
@@ -143,7 +168,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "past the first restart) the resumed schedule is in the wrong cycle. No upstream report of the wrong "
         "cycle found (#52236 was a crash with last_epoch != -1, gone in 2.13; #88791 and PR #110497 fixed the "
         "modulo for a resume from a high step, and T_i is still multiplied only once).",
-        "https://github.com/pytorch/pytorch/issues/88791", "2.13.0, 2.15.0", relation="related",
+        ISSUE_88791, "2.13.0, 2.15.0", relation="related",
         signature=_diverged(2, 0.5, 1.0),
         example=_case({"T_0": 1, "T_mult": 2, "eta_min": 0.0}, 3, (2,)),
     ),
@@ -175,7 +200,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "objects (so they follow the checkpoint) but keeps plain functions from the constructor (so "
         "they follow the new lambda); a new per-group list mixing both follows neither run. It also "
         "writes those attributes onto the plain function objects themselves",
-        link="https://github.com/pytorch/pytorch/pull/9927", relation="related",  # the design: only callable objects are saved
+        link=PR_9927, relation="related",  # the design: only callable objects are saved
         versions="2.13.0, 2.15.0",
         signature=_diverged(2, 0.25, 0.9933333333333333),
         example=(_case({"lr_lambda": fn.StepDecay(every=1, gamma=0.5)}, 3, (1,), OptimizerSetup("ASGD", (1.0, 0.5, 0.75))),
@@ -187,7 +212,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "hybrid: a plain-function lr_lambda is not saved, so the new one is used, but it multiplies "
         "the lr restored from the optimizer state: old factors up to the resume, new ones after. "
         "Neither the checkpoint's schedule nor the new lambda's",
-        link="https://github.com/pytorch/pytorch/pull/9927", relation="related",  # the design: only callable objects are saved
+        link=PR_9927, relation="related",  # the design: only callable objects are saved
         versions="2.13.0, 2.15.0",
         signature=_diverged(2, 1.0, 0.99),
         example=(_case({"lr_lambda": fn.halve_every_7}, 3, (1,)), Change("lr_lambda", fn.halve_every_7, fn.decay_0_99)),
@@ -198,7 +223,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "scale_mode ('iterations' for mode='exp_range'), so the new function is evaluated on the old "
         "scale's axis: neither the checkpoint's schedule nor the new function's. Found with a pinned "
         "seed (20261126), not by the `ci` profile's own examples",
-        link="https://github.com/pytorch/pytorch/issues/52911", relation="related",  # load_state_dict and the scale function
+        link=ISSUE_52911, relation="related",  # load_state_dict and the scale function
         versions="2.13.0, 2.15.0",
         signature=_diverged(3, 1.0, 0.625),
         example=(_case({**CYCLIC, "base_lr": 0.5, "mode": "exp_range"}, 4, (1,)),
@@ -208,7 +233,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "CyclicLR", "mismatch.dcp.scale_fn",
         "The hybrid of mismatch.scale_fn (the new scale_fn on the checkpoint's scale_mode) happens through DCP "
         "too. Found by the seed-robustness run, not by the ci examples",
-        link="https://github.com/pytorch/pytorch/issues/52911", relation="related",
+        link=ISSUE_52911, relation="related",
         versions="2.13.0",
         signature=_diverged(3, 1.0, 0.625),
         example=(Case(ASGD_1, {**CYCLIC, "base_lr": 0.5, "mode": "exp_range"}, Plan(4, (1,), medium="dcp")),
@@ -221,7 +246,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "with total_iters=0 the two forms disagree: the chainable get_lr() applies factor at epoch 0 and "
         "never undoes it (the undo branch needs last_epoch == total_iters after epoch 0), while the closed "
         "form gives base_lr from epoch 0 on. A loop that switches to step(epoch) jumps by 1/factor",
-        link="https://github.com/pytorch/pytorch/pull/192655", relation="same bug (open fix)",  # RFC #168044
+        link=PR_192655, relation="same bug (open fix)",  # RFC #168044
         versions="2.13.0, 2.15.0",
         signature=_failed("the closed form and the chainable form disagree: at k=1, group 0: step(1) gives 1.0, 1 step() calls "
                           "give 0.5: 4.5e+15 ulp apart, beyond rounding (4 ulp per step)"),
@@ -245,7 +270,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "(its example: 0.025 for epochs 0-39, 0.05 'if epoch >= 40' with total_iters=40), so total_iters=0 means "
         "the initial lr from epoch 0 on. torch 2.13 multiplies by factor at construction and never undoes it: the "
         "whole run trains at factor * lr. " + extra,
-        link="https://github.com/pytorch/pytorch/pull/192655", relation="same bug (open fix)",
+        link=PR_192655, relation="same bug (open fix)",
         versions="2.13.0, 2.15.0", signature=signature, example=example,
         when=when, when_doc=when_doc,
     ) for target, check, extra, signature, example, when, when_doc in [
@@ -292,7 +317,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "ConstantLR", "reference.edge.factor_zero",
         "The documented schedule of factor=0 is lr 0 until total_iters, then the initial lr; torch accepts factor=0 "
         "and then divides by it at total_iters: ZeroDivisionError (as resume.edge.factor_zero).",
-        "https://github.com/pytorch/pytorch/issues/185006", "2.13.0, 2.15.0", relation="same bug",
+        ISSUE_185006, "2.13.0, 2.15.0", relation="same bug",
         signature=_raised(ERROR, 'step', 'ZeroDivisionError', 'ConstantLR raised in step(): ZeroDivisionError: float division by zero'),
         example=_pinned("ConstantLR", "factor_zero"),
     ),
@@ -305,29 +330,27 @@ KNOWN_FAILURES: list[KnownFailure] = [
         link=link, relation=relation, versions="2.13.0, 2.15.0", signature=signature, example=example,
         when=when, when_doc=when_doc,
     ) for target, reason, link, relation, signature, example, when, when_doc in [
-        ("StepLR", "the constructor's initial step applies epoch k's decay to the loaded lr, which already has it "
-         "(as recipe.last_epoch)", "https://github.com/pytorch/pytorch/issues/102261", "related",
+        ("StepLR", DECAY_TWICE, ISSUE_102261, "related",
          _diverged(1, 0.5, 0.25), _case({"step_size": 1, "gamma": 0.5}, 2, (1,)),
          lambda case, options: case.plan.interruptions[0] % case.config["step_size"] == 0,
          "a resume at a multiple of step_size"),
-        ("MultiStepLR", "the constructor's initial step applies epoch k's decay to the loaded lr, which already has "
-         "it (as recipe.last_epoch)", "https://github.com/pytorch/pytorch/issues/102261", "related",
+        ("MultiStepLR", DECAY_TWICE, ISSUE_102261, "related",
          _diverged(1, 0.5, 0.25), _case({"milestones": [1], "gamma": 0.5}, 2, (1,)),
          lambda case, options: case.plan.interruptions[0] in case.config["milestones"], "a resume at a milestone"),
         ("ConstantLR", "the 1/factor undo at total_iters is applied to an lr already undone (as recipe.last_epoch); "
          "with total_iters=0 the factor is never undone at all (reference.schedule)",
-         "https://github.com/pytorch/pytorch/issues/102261", "related",
+         ISSUE_102261, "related",
          _diverged(1, 1.0, 2.0), _case({"factor": 0.5, "total_iters": 1}, 2, (1,)),
          lambda case, options: case.plan.interruptions[0] == case.config["total_iters"]
          or case.config["total_iters"] == 0, "a resume at total_iters, or total_iters=0"),
         ("SequentialLR", "it resets the lr to initial_lr and takes the initial step of its first child only, "
          "whatever child is due at epoch k (as recipe.last_epoch)",
-         "https://github.com/pytorch/pytorch/issues/162591", "same bug",
+         ISSUE_162591, "same bug",
          _diverged(2, 0.25, 1.0),
          _case({"schedulers": [("ExponentialLR", {"gamma": 0.5}), ("ExponentialLR", {"gamma": 1.0})],
                 "milestones": [5]}, 3, (2,)), None, ""),
         ("CosineAnnealingWarmRestarts", "past the first restart it is in the wrong cycle (as recipe.last_epoch)",
-         "https://github.com/pytorch/pytorch/issues/88791", "related",
+         ISSUE_88791, "related",
          _diverged(2, 0.5, 1.0), _case({"T_0": 1, "T_mult": 2, "eta_min": 0.0}, 3, (2,)),
          lambda case, options: case.plan.interruptions[0] >= case.config["T_0"], "a resume at or past T_0"),
         ("SWALR", "the anneal position comes from _step_count, which restarts at 1, so the anneal starts over from "
@@ -343,7 +366,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "DCP flattens the state dict with string keys and loads into the fresh scheduler's own layout, so "
         "MultiStepLR's `milestones` Counter comes back with each int key joined by its string twin "
         f"(Counter({{2: 1, '2': 1}})). {effect}",
-        link="https://github.com/pytorch/pytorch/issues/153842", relation="same bug",  # fix PR #171864 unmerged
+        link=ISSUE_153842, relation="same bug",  # fix PR #171864 unmerged
         versions="2.13.0, 2.15.0",
         signature=signature,
         example=Case(ASGD_1, config, Plan(3, at, medium="dcp")),
@@ -351,12 +374,10 @@ KNOWN_FAILURES: list[KnownFailure] = [
     ) for target, check, config, at, effect, signature in [
         ("MultiStepLR", "resume.multi", {"milestones": [2], "gamma": 1.0}, (1, 2),
          "A second dcp.save after that resume raises ValueError: duplicated flatten key.",
-         _raised(FAIL, "checkpoint", "RuntimeError", "checkpoint round trip failed: torch.distributed.checkpoint.save: "
-                 "RuntimeError: CheckpointException (ValueError: duplicated flatten key lr_scheduler.milestones.2)")),
+         _duplicated_key("milestones.2")),
         ("ChainedScheduler", "resume.multi", {"schedulers": [("MultiStepLR", {"milestones": [2], "gamma": 1.0})]},
          (1, 2), "A chain holding a MultiStepLR cannot be saved through DCP a second time (duplicated flatten key).",
-         _raised(FAIL, "checkpoint", "RuntimeError", "checkpoint round trip failed: torch.distributed.checkpoint.save: "
-                 "RuntimeError: CheckpointException (ValueError: duplicated flatten key lr_scheduler._schedulers.0.milestones.2)")),
+         _duplicated_key("_schedulers.0.milestones.2")),
         *[("SequentialLR", check, SEQUENTIAL_MULTISTEP, at,
            "SequentialLR's switch to a MultiStepLR child calls its closed form, which sorts the mixed keys: "
            "TypeError at the milestone, one resume is enough (the same root cause as the upstream report, whose "
@@ -371,11 +392,9 @@ KNOWN_FAILURES: list[KnownFailure] = [
            "Loading the same checkpoint twice means a second dcp.save after a DCP resume: duplicated flatten key.",
            signature)
           for target, config, signature in (
-              ("MultiStepLR", {"milestones": [2], "gamma": 1.0}, _raised(FAIL, "checkpoint", "RuntimeError", "checkpoint round trip failed: torch.distributed.checkpoint.save: "
-                 "RuntimeError: CheckpointException (ValueError: duplicated flatten key lr_scheduler.milestones.2)")),
+              ("MultiStepLR", {"milestones": [2], "gamma": 1.0}, _duplicated_key("milestones.2")),
               ("ChainedScheduler", {"schedulers": [("MultiStepLR", {"milestones": [2], "gamma": 1.0})]},
-               _raised(FAIL, "checkpoint", "RuntimeError", "checkpoint round trip failed: torch.distributed.checkpoint.save: "
-                 "RuntimeError: CheckpointException (ValueError: duplicated flatten key lr_scheduler._schedulers.0.milestones.2)")))],
+               _duplicated_key("_schedulers.0.milestones.2")))],
     ]],
     # SequentialLR with a MultiStepLR child that is not switched to before the second save: the duplicated key.
     *[KnownFailure(
@@ -383,10 +402,8 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "DCP brings a MultiStepLR child's `milestones` Counter back with string twins of its int keys (as for "
         "MultiStepLR itself), so a second dcp.save after a DCP resume raises 'duplicated flatten key' before "
         "SequentialLR ever switches to that child (where the TypeError above shows instead)",
-        link="https://github.com/pytorch/pytorch/issues/153842", relation="same bug", versions="2.13.0",
-        signature=_raised(FAIL, "checkpoint", "RuntimeError", "checkpoint round trip failed: "
-                          "torch.distributed.checkpoint.save: RuntimeError: CheckpointException (ValueError: "
-                          "duplicated flatten key lr_scheduler._schedulers.0.milestones.2)"),
+        link=ISSUE_153842, relation="same bug", versions="2.13.0",
+        signature=_duplicated_key("_schedulers.0.milestones.2"),
         example=Case(ASGD_1, SEQUENTIAL_FIRST_MULTISTEP, Plan(4, (1, 2), medium="dcp")),
         medium="dcp",
     ) for check in ("resume.multi", "serialization.load_twice")],
