@@ -25,7 +25,7 @@ from __future__ import annotations
 import copy
 from typing import Optional
 
-from conformance.reports import model, observations
+from conformance.reports import model, problems
 
 WORST = ("error", "fail", "nondeterministic", "xpass", "xfail", "skip", "pass")
 SPLIT_OPTIONS = ("--splits", "--group")  # pytest-split's; the value may follow or come after '='
@@ -170,7 +170,7 @@ def merge(reports: list[dict], sources: list[str] | None = None) -> dict:
     reasons = [f"{src}: {rep.get('incomplete_reason')}" for src, rep in zip(sources, reports)
                if not rep.get("complete")] + split_missing
     records = list(by_id.values())
-    observations.annotate_targets(targets, records)  # each target's warnings, over every shard
+    problems.annotate_warnings(targets, records)  # each target's warnings, over every shard
     starts = [rep.get("started_at") for rep in reports if rep.get("started_at")]
     ends = [rep.get("finished_at") for rep in reports if rep.get("finished_at")]
     base.update(

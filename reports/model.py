@@ -14,15 +14,13 @@ Values inside trajectories and divergences keep their exact identity:
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import math
 import os
 import tempfile
 from collections import Counter
 from typing import Any, Iterable, Optional
 
-from conformance.model.trajectory import Value
+from conformance.plugin.record import jsonable  # noqa: F401 - the report's values, made where the test ran
 
 SCHEMA_VERSION = "1.2"
 # 1.1: typed family results (1.0 results are upgraded on read)
@@ -38,34 +36,6 @@ HAS_CASE = frozenset({FAIL, ERROR, NONDETERMINISTIC, XFAIL})  # may carry a shru
 
 
 # --------------------------------------------------------------------------- values
-
-
-def jsonable(x: Any) -> Any:
-    """`x` as strict JSON data; tensors and frozen tensor values keep dtype and device."""
-    if x is None or isinstance(x, (bool, int, str)):
-        return x
-    if isinstance(x, float):
-        if math.isnan(x):
-            return "nan"
-        if math.isinf(x):
-            return "inf" if x > 0 else "-inf"
-        return x
-    if isinstance(x, Value):
-        return {"tensor": jsonable(x.number), "dtype": x.dtype, "device": x.device}
-    if type(x).__name__ == "Tensor" and hasattr(x, "item"):
-        if x.numel() == 1:
-            return {"tensor": jsonable(x.item()), "dtype": str(x.dtype), "device": str(x.device)}
-        return {"tensor": [jsonable(v) for v in x.flatten().tolist()], "dtype": str(x.dtype),
-                "device": str(x.device), "shape": list(x.shape)}
-    if isinstance(x, dict):
-        return {str(k): jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple, set, frozenset)):
-        items = sorted(x, key=repr) if isinstance(x, (set, frozenset)) else x
-        return [jsonable(v) for v in items]
-    if dataclasses.is_dataclass(x) and not isinstance(x, type):
-        return {"__type__": type(x).__name__,
-                **{f.name: jsonable(getattr(x, f.name)) for f in dataclasses.fields(x)}}
-    return repr(x)
 
 
 def number(x: Any) -> Optional[float]:

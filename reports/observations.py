@@ -9,19 +9,7 @@
 
 from __future__ import annotations
 
-from conformance.harness.observation import counted, merged
-
-
-def annotate_targets(targets: list[dict], records: list[dict]) -> None:
-    """Give each target entry that emitted warnings its `warnings`, from `records` (also a merge's, of several
-    shards): the count, and each kind with its first message."""
-    for entry in targets:
-        if not isinstance(entry, dict):
-            continue
-        summaries = [r["warnings"] for r in records if r.get("target") == entry["name"] and r.get("warnings")]
-        entry.pop("warnings", None)
-        if summaries:
-            entry["warnings"] = merged(summaries)
+from conformance.harness.observation import counted
 
 
 def _one_line(text: str) -> str:

@@ -1,10 +1,9 @@
-"""pytest hooks that collect one record per target x check and write the report.
+"""pytest hooks that turn each test's `Record` into one report record and write the report.
 
-- Every test report carries a small JSON property ``lrc.report`` (target,
-  check, and for a failing call the shrunk case, divergence and
-  trajectories), attached where the test ran; pytest-xdist ships
-  `user_properties` to the controller, so worker results reach one report.
-- The controller (or the only process) turns the reports of each test into a
+- Every test phase carries one `Record` (`conformance/plugin/record.py`),
+  written where the test ran by the plugin's one report hook; pytest-xdist
+  ships `user_properties` to the controller, so worker results reach one report.
+- The controller (or the only process) adds pytest's outcome to each test's
   record, and at session end writes `report.json`, `report.md`,
   `report.html` and one reproducer per failure, atomically.
 - A crashed xdist worker leaves its test as `error` with the cause; tests
@@ -16,7 +15,6 @@
 from __future__ import annotations
 
 import datetime as _dt
-import json
 import os
 import platform
 import signal
@@ -31,15 +29,13 @@ import pytest
 import torch
 
 import conformance
-from conformance.model.verdict import ConformanceFailure
 from conformance.checks.budget import base_settings
-from conformance.plugin.hooks import BROKEN, DRIVERS, OUTCOME, TARGETS, check_of, profile_in_effect
-from conformance.reports import capture, model, observations, problems, writers
+from conformance.plugin.hooks import BROKEN, DRIVERS, TARGETS, profile_in_effect
+from conformance.plugin.record import KEY, Record
+from conformance.reports import model, problems, writers
 from conformance.targets import driving
 from conformance.reports.model import ERROR, FAIL, PASS, SKIP, XFAIL, XPASS
 
-PROPERTY = "lrc.report"
-RECORD = "lrc"  # the conformance plugin's record (examples, statuses, results)
 DEFAULT_DIR = os.path.join("reports", "latest")
 PROGRESS_EVERY = 5.0  # seconds between refreshes of report.json during a run
 
@@ -64,43 +60,6 @@ def pytest_configure(config):
     config.pluginmanager.register(Collector(config), "lrc-report-collector")
 
 
-# --------------------------------------------------------------------------- worker side
-
-
-def _target_of(item) -> Any:
-    params = getattr(getattr(item, "callspec", None), "params", {})
-    return params.get("target", params.get("broken_target", params.get("framework_failure")))
-
-
-def _check_of(item) -> Optional[str]:
-    return check_of(item)
-
-
-@pytest.hookimpl(wrapper=True, tryfirst=True)
-def pytest_runtest_makereport(item, call):
-    report = yield
-    try:
-        target = _target_of(item)
-        meta: dict[str, Any] = {"target": getattr(target, "name", None), "check": _check_of(item)}
-        if call.when == "setup":
-            refs = list(item.config.getoption("target", None) or [])
-            meta["target_info"] = capture.capture_target(target, refs) if hasattr(target, "build") else {}
-        if call.when == "call":
-            seen = _outcome(item)
-            raised = call.excinfo.value if call.excinfo is not None else None
-            bad = raised.verdict if isinstance(raised, ConformanceFailure) else getattr(seen, "last_bad", None)
-            if bad is not None:
-                meta["failure"] = capture.capture_verdict(bad)
-        report.user_properties.append((PROPERTY, json.dumps(meta, allow_nan=False)))
-    except Exception as exc:  # noqa: BLE001 - a report problem must not fail the test
-        report.user_properties.append((PROPERTY, json.dumps({"capture_error": repr(exc)})))
-    return report
-
-
-def _outcome(item):
-    return item.stash.get(OUTCOME, None)
-
-
 # --------------------------------------------------------------------------- controller side
 
 
@@ -116,15 +75,14 @@ def _git(root: str, *args: str) -> Optional[str]:
     return out.stdout.strip() if out.returncode == 0 else None
 
 
-def _props(report) -> dict:
-    found: dict[str, Any] = {}
+def _record(report) -> Record:
     for key, value in getattr(report, "user_properties", []) or []:
-        if key in (PROPERTY, RECORD):
+        if key == KEY:
             try:
-                found[key] = json.loads(value) if isinstance(value, str) else value
-            except json.JSONDecodeError:
-                found[key] = {"capture_error": f"unreadable {key} property"}
-    return found
+                return Record.from_json(value)
+            except (ValueError, TypeError):
+                return Record(capture_error=f"unreadable {KEY} property")
+    return Record()
 
 
 def _skip_reason(report) -> str:
@@ -227,16 +185,11 @@ class Collector:
 
     def pytest_runtest_logreport(self, report):
         entry = self._entry(report.nodeid)
-        props = _props(report)
-        meta, rec = props.get(PROPERTY, {}), props.get(RECORD)
-        if meta.get("target"):
-            entry["target"] = meta["target"]
-        if meta.get("check"):
-            entry["check"] = meta["check"]
-        if meta.get("target_info"):
-            entry["target_info"] = meta["target_info"]
-        if meta.get("capture_error"):
-            entry.setdefault("notes", []).append(f"report capture failed: {meta['capture_error']}")
+        rec = _record(report)
+        entry.update({k: v for k, v in (("target", rec.target), ("check", rec.check),
+                                        ("target_info", rec.target_info)) if v})
+        if rec.capture_error:
+            entry.setdefault("notes", []).append(f"report capture failed: {rec.capture_error}")
         entry["duration"] = round(entry["duration"] + float(getattr(report, "duration", 0) or 0), 3)
         node = getattr(report, "node", None)
         worker = getattr(getattr(node, "gateway", None), "id", None) or getattr(report, "worker_id", None)
@@ -261,7 +214,7 @@ class Collector:
             elif report.failed:
                 entry.update(verdict=ERROR, message="error in test setup:\n" + _tail(report.longreprtext))
         elif when == "call":
-            self._call(entry, report, meta, rec)
+            self._call(entry, report, rec)
         elif when == "teardown":
             if report.failed and entry.get("verdict") in (None, PASS, XPASS):
                 entry.update(verdict=ERROR, message="error in test teardown:\n" + _tail(report.longreprtext))
@@ -270,55 +223,41 @@ class Collector:
                 entry["message"] = "the test produced no outcome"
             self._finish(entry)
 
-    def _call(self, entry: dict, report, meta: dict, rec: Optional[dict]) -> None:
-        if rec:
-            if rec.get("check"):
-                entry["check"] = rec["check"]
-            entry["examples"] = rec.get("examples", 0)
-            entry["statuses"] = rec.get("statuses", {})
-            if (rec.get("rejected") or {}).get("count"):
-                entry["rejected"] = rec["rejected"]
-            for key in ("warnings", "lr_never_changed"):  # what the suite observed besides the verdict
-                if rec.get(key):
-                    entry[key] = rec[key]
-            results = model.jsonable(rec.get("results") or {})
-            if results:
-                entry["results"] = results
-                for key in ("recipes", "mismatch", "placement"):
-                    if key in results:
-                        entry[key] = results[key]
-        failure = meta.get("failure")
-        status = (failure or {}).get("status") or (rec or {}).get("status")
+    def _call(self, entry: dict, report, rec: Record) -> None:
+        entry["examples"] = rec.examples
+        if rec.statuses:
+            entry["statuses"] = rec.statuses
+        for key in ("rejected", "warnings", "lr_never_changed"):  # what the suite observed besides the verdict
+            if (getattr(rec, key) or {}) and (key != "rejected" or rec.rejected.get("count")):
+                entry[key] = getattr(rec, key)
+        if rec.results:
+            entry["results"] = rec.results
+            entry.update({k: rec.results[k] for k in ("recipes", "mismatch", "placement") if k in rec.results})
+        failure = dict(rec.failure or {})
         xfail = hasattr(report, "wasxfail")
         if report.passed:
-            entry["verdict"] = XPASS if xfail else PASS
-            if xfail:
-                entry["reason"] = report.wasxfail
+            entry.update(verdict=XPASS if xfail else PASS, **({"reason": report.wasxfail} if xfail else {}))
         elif report.skipped:
-            if xfail:
-                entry.update(verdict=XFAIL, reason=report.wasxfail)
-            else:
-                entry.update(verdict=SKIP, reason=_skip_reason(report))
-        else:  # failed
-            strict = str(report.longrepr or "").startswith("[XPASS(strict)]")
-            if xfail or strict:  # a strict xfail that passed
-                reason = getattr(report, "wasxfail", None) or str(report.longrepr).split("]", 1)[1].strip()
-                entry.update(verdict=XPASS, reason=reason)
-                return
-            elif status in (FAIL, ERROR, model.NONDETERMINISTIC):
-                entry["verdict"] = status
-            else:
-                entry["verdict"] = ERROR
+            entry.update({"verdict": XFAIL, "reason": report.wasxfail} if xfail else
+                         {"verdict": SKIP, "reason": _skip_reason(report)})
+        elif xfail or str(report.longrepr or "").startswith("[XPASS(strict)]"):  # a strict xfail that passed
+            reason = getattr(report, "wasxfail", None) or str(report.longrepr).split("]", 1)[1].strip()
+            entry.update(verdict=XPASS, reason=reason)
+            return
+        else:
+            status = failure.get("status")
+            entry["verdict"] = status if status in (FAIL, ERROR, model.NONDETERMINISTIC) else ERROR
         if report.failed or entry["verdict"] == XFAIL:
+            message = failure.pop("message", None)
+            if message is None and report.failed:
+                message = "the test raised outside the check (a harness or test error):\n" + _tail(report.longreprtext)
+            if message is not None:
+                entry["message"] = message
+            failure.pop("status", None)
             if failure:
-                entry["message"] = failure.get("message", "")
-                entry["failure"] = {k: v for k, v in failure.items() if k not in ("message", "status")}
-            elif report.failed:
-                entry["message"] = ("the test raised outside the check (a harness or test error):\n"
-                                    + _tail(report.longreprtext))
-            blob = capture.hypothesis_blob(getattr(report, "longreprtext", ""))
-            if blob:
-                entry.setdefault("failure", {})["hypothesis_reproduce"] = blob
+                entry["failure"] = failure
+            if rec.hypothesis_reproduce:
+                entry.setdefault("failure", {})["hypothesis_reproduce"] = rec.hypothesis_reproduce
 
     def _finish(self, entry: dict) -> None:
         now = time.monotonic()
@@ -379,7 +318,7 @@ class Collector:
             targets.append(entry)
         for b in self.config.stash.get(BROKEN, []):
             broken.append({"name": b.name, "problem": b.problem})
-        observations.annotate_targets(targets, records)
+        problems.annotate_warnings(targets, records)
         if not hasattr(self, "_git_state"):
             self._git_state = (_git(root, "rev-parse", "HEAD"),
                                _git(root, "status", "--porcelain", "--untracked-files=no"))

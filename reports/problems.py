@@ -6,7 +6,8 @@ scalar fails every check that takes a checkpoint with the same
 in every resume check. The report counts such a bug once, as a *problem* that
 lists the checks it breaks, so a maintainer reads "2 problems", not "57 failures".
 
-Records are grouped per target by a normalized key, first match wins:
+Records are grouped per target by a key made of the record's fields (never parsed out of its
+message), first match wins:
 
 1. **load**: the target did not load (`test_target_loads`): the load error's first line,
    from the report's `broken_targets` (the problem shows it and its "what to fix" line);
@@ -14,17 +15,18 @@ Records are grouped per target by a normalized key, first match wins:
    (`get_last_lr()`) is wrong, from `load_state_dict()` to the next `step()`, while every lr
    and momentum the optimizer used is exact; one such problem per target;
 3. **warning on resume**: every value exact, but a scheduler call warned more often in the
-   resumed run than in the uninterrupted one (`failure.details.warning`: category, phase, message);
+   resumed run than in the uninterrupted one (`failure.details.warning`: grouped on category and phase);
 4. **divergence**: the record's `failure.divergence`, grouped by *mechanism* (status, field
    and how the divergence behaves over the resumed run: a restart, a lag of d steps, a constant
    factor ..., see `mechanisms.py`), read from the failure's trajectories. The individual
    divergences are the problem's `examples`, its reproducer's first. Without trajectories, or
    with one diverging step that no pattern explains, the key is the first divergence's values
    (step, param group, field, expected and actual, numbers to 8 significant digits, dtypes kept);
-5. **error**: the exception in the message (the last line of a traceback, or
-   the first `SomeError: text` in the explanation): its type and the first line
-   of its text, with addresses and numbers normalized;
-6. **message**: the first line of the explanation, numbers normalized.
+5. **error**: the exception's type and the phase that raised it (`failure.details.exception`); the
+   title is the type and the first line of the exception's own text;
+6. **message**: the verdict's own first line (`failure.summary`).
+   A record of an older suite lacks these two fields: its errors group on type and phase, titled
+   by the type, and its other failures on their verdict.
 
 Failing records (fail, error, nondeterministic) make `problems`; known failures
 (xfail) make `known_problems`, where records that carry the same registered
@@ -35,10 +37,10 @@ target's verdict: ok, failing, or known failures only.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from typing import Iterable, Optional
 
+from conformance.harness.observation import merged
 from conformance.reports import mechanisms, model
 from conformance.reports.model import BAD, SKIP, XFAIL, XPASS, show
 
@@ -48,71 +50,7 @@ WARNING = "warning on resume"  # exact values, and a scheduler warning the unint
 LESSER = frozenset({STALE_REPORT})  # real problems, but the lrs used are right: listed after the others
 LOAD_TEST = "test_target_loads"
 
-ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-ADDRESS = re.compile(r"\b0x[0-9a-fA-F]+\b")
-NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w])")
-EXC_NAME = r"(?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Exit|Interrupt|Timeout|Warning)"
-EXC_LINE = re.compile(rf"^(?:E\s+)?({EXC_NAME})(?::\s?(.*))?$")  # a traceback's last line
-EXC_INLINE = re.compile(rf"(?:^|(?<=[\s(\[:'\"]))({EXC_NAME})(?:(?::\s(.*))|$)")  # "... raised KeyError: 'x'"
-CASE_LINE = re.compile(r"^\s+(config|optimizer|loop|plan|metrics):\s")
-HEADER = re.compile(r"^\[\w+\] target .*, check ")
-REPLAYED = "the registered example of this known failure, replayed:"
-DETAILS = (re.compile(r"Unsupported global: GLOBAL [\w.]+"),)  # what an error's first line leaves out
-
-
-# --------------------------------------------------------------------------- keys
-
-
-def _clean(text: str) -> str:
-    return ANSI.sub("", str(text or ""))
-
-
-def normalize(text: str) -> str:
-    """`text` with addresses, numbers and runs of spaces made uniform (a grouping key, not for display)."""
-    text = ADDRESS.sub("0x?", _clean(text))
-    text = NUMBER.sub("N", text)
-    return " ".join(text.split())
-
-
-def _explanation(message: str) -> list[str]:
-    """The message's own lines: without the header, the known failure's replayed reason and the case."""
-    lines = _clean(message).splitlines()
-    return [ln for ln in lines if ln.strip() and not HEADER.match(ln)
-            and not ln.strip().removeprefix("note: ").startswith(REPLAYED) and not CASE_LINE.match(ln)]
-
-
-def exception_of(message: str) -> Optional[tuple[str, str]]:
-    """(type, first line of its text) of the exception a message reports, if it reports one.
-
-    The last traceback's exception line wins; without a traceback, the first `SomeError: text`
-    in the explanation (e.g. "X raised in state_dict(): AttributeError: ...").
-    """
-    lines = _explanation(message)
-    found = None
-    for i, line in enumerate(lines):
-        if not line.startswith("Traceback (most recent call last)"):
-            continue
-        for after in lines[i + 1:]:
-            if after[:1].isspace():
-                continue
-            m = EXC_LINE.match(after.strip())
-            if m:
-                found = (m.group(1), (m.group(2) or "").strip())
-            break
-    if found:
-        return found
-    for line in lines:
-        if line.lstrip().startswith(("what to fix:", "File ")):
-            continue
-        m = EXC_INLINE.search(line)
-        if m:
-            return m.group(1), (m.group(2) or "").strip()
-    return None
-
-
-def _details(message: str) -> list[str]:
-    text = _clean(message)
-    return [m.group(0) for pattern in DETAILS for m in pattern.finditer(text)]
+DETAIL = "Unsupported global: GLOBAL "  # what the first line of a weights_only refusal leaves out
 
 
 def _value(x) -> str:
@@ -126,23 +64,20 @@ def _value(x) -> str:
     return repr(x)
 
 
-def divergence_title(d: dict) -> str:
-    where = f"optimizer step {d.get('step')}" + ("" if d.get("group") is None else f", param group {d['group']}")
-    return f"first divergence at {where}, field '{d.get('field')}': " \
-           f"expected {show(d.get('expected'))}, got {show(d.get('actual'))}"
+def divergence_text(d: dict) -> str:
+    """The first divergence as the verdict's own `Divergence.describe()` wrote it."""
+    return d.get("describe") or f"first divergence at optimizer step {d.get('step')}, field '{d.get('field')}'"
 
 
-def _first_line(message: str) -> str:
-    lines = _explanation(message)
-    return lines[0].strip() if lines else ""
+def _first_line(text) -> str:
+    return str(text or "").strip().split("\n", 1)[0].strip()
 
 
-def _raised(signature: dict, message: str) -> tuple[str, str]:
-    """(type, text) of a raise from the verdict's own structured signature; the text from the message's traceback."""
-    name = signature["raised"]
-    found = exception_of(message)
-    text = found[1] if found and found[0].rsplit(".", 1)[-1] == name else ""
-    return name, text
+def _details(record: dict) -> list[str]:
+    """The global a weights_only load refused, from the exception's own text (its first line leaves it out)."""
+    text = (((record.get("failure") or {}).get("details") or {}).get("exception") or {}).get("text") or ""
+    start = text.find(DETAIL)
+    return [DETAIL + text[start + len(DETAIL):].split()[0]] if start >= 0 and text[start + len(DETAIL):].split() else []
 
 
 def _status(record: dict) -> str:
@@ -156,19 +91,14 @@ def is_load_test(record: dict) -> bool:
 
 
 def load_error(record: dict) -> Optional[str]:
-    """The load error of a target that did not load: the report's `broken_targets` entry (put on
-    the record by `by_target`), else the text after "did not load:" in the test's message."""
-    if record.get("load_error"):
-        return record["load_error"]
-    if not is_load_test(record):
-        return None
-    text = _clean(record.get("message") or "")
-    return text.split("did not load:", 1)[1].strip() if "did not load:" in text else None
+    """The load error of a target that did not load: the report's `broken_targets` entry, put on the record by
+    `by_target`."""
+    return record.get("load_error") if is_load_test(record) else None
 
 
 def _divergence_key(record: dict, d: dict) -> tuple[str, str, str]:
     failure = record.get("failure") or {}
-    title = divergence_title(d)
+    title = divergence_text(d)
     if mechanisms.stale_report(failure):
         return STALE_REPORT, f"{STALE_REPORT}|{_status(record)}", f"{mechanisms.STALE_REPORT_TITLE}: {title}"
     mechanism = mechanisms.mechanism_of(failure, _status(record))
@@ -182,29 +112,28 @@ def _divergence_key(record: dict, d: dict) -> tuple[str, str, str]:
 def key_of(record: dict) -> tuple[str, str, str]:
     """(kind, key, title) of a failing record: what it is grouped on, and the problem's one-line message."""
     failure = record.get("failure") or {}
-    message = record.get("message") or ""
     loading = load_error(record)
     if loading:
         first = loading.splitlines()[0].strip()
-        return LOAD, "load|" + normalize(first), f"did not load: {first}"
+        return LOAD, "load|" + first, f"did not load: {first}"
     d = failure.get("divergence")
     if isinstance(d, dict) and "step" in d:
         return _divergence_key(record, d)
     heard = (failure.get("details") or {}).get("warning")
     if isinstance(heard, dict):
         what = f"{heard.get('category')} in {heard.get('phase')}()"
-        return WARNING, f"warning|{what}|{normalize(str(heard.get('message')))}", \
+        return WARNING, f"warning|{what}", \
             f"the resumed run warns, the uninterrupted one doesn't: {what}: {heard.get('message')}"
-    signature = failure.get("signature") or {}
-    raised = signature.get("raised") not in (None, "", "timeout")
-    exc = _raised(signature, message) if raised else exception_of(message)
-    if exc:
-        name, text = exc
+    raised = (failure.get("details") or {}).get("exception")
+    if isinstance(raised, dict):  # raises group on the exception type and phase
+        name, text = raised.get("type"), _first_line(raised.get("text"))
         short = text.split(". ")[0].rstrip(".") + " …" if len(text) > 120 and ". " in text else text
-        key = f"error|{name.rsplit('.', 1)[-1]}|{normalize(text)}"  # _pickle.UnpicklingError = UnpicklingError
-        return "error", key, f"{name}: {short}" if short else name
-    line = _first_line(message) or f"{record.get('verdict')} without a message"
-    return "message", "message|" + normalize(line), line
+        return "error", f"error|{name}|{raised.get('phase')}", f"{name}: {short}" if short else name
+    signature = failure.get("signature") or {}
+    if signature.get("raised") not in (None, "", "timeout"):  # a record of an older suite
+        return "error", f"error|{signature['raised']}|{signature.get('phase')}", signature["raised"]
+    line = failure.get("summary") or f"{record.get('verdict')} (a record of an older suite: no summary line)"
+    return "message", "message|" + line, line
 
 
 # --------------------------------------------------------------------------- grouping
@@ -219,7 +148,7 @@ def _problem(kind: str, key: str, title: str, records: list[dict], known: bool) 
     checks = sorted({model.record_key(r)[1] for r in records})
     details: list[str] = []
     for r in records:
-        for detail in _details(r.get("message") or ""):
+        for detail in _details(r):
             if detail not in details and detail not in title:
                 details.append(detail)
     example = min(records, key=_example_rank)
@@ -326,6 +255,18 @@ def _merge_by_reason(problems: list[dict], groups: list[tuple]) -> list[dict]:
         merged["observed"] = [p["title"] for p in cluster]
         out.append(merged)
     return out
+
+
+def annotate_warnings(targets: list[dict], records: list[dict]) -> None:
+    """Give each target entry that emitted warnings its `warnings`, from `records` (also a merge's, of several
+    shards): the count, and each kind with its first message."""
+    for entry in targets:
+        if not isinstance(entry, dict):
+            continue
+        summaries = [r["warnings"] for r in records if r.get("target") == entry["name"] and r.get("warnings")]
+        entry.pop("warnings", None)
+        if summaries:
+            entry["warnings"] = merged(summaries)
 
 
 def verdict_of(bad: int, xfails: int) -> str:

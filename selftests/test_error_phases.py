@@ -12,7 +12,8 @@ from conformance.model.case import Case, Plan
 from conformance.model.optimizer import OptimizerSetup
 from conformance.model.verdict import ERROR
 from conformance.targets.loading import load
-from conformance.reports import capture, reproducers
+from conformance.plugin import record as capture
+from conformance.reports import reproducers
 from selftests.test_reports import ROOT, env
 
 CASE = Case(OptimizerSetup("SGD", (0.1, 0.05), {"momentum": 0.9}), {"step_size": 3, "gamma": 0.5}, Plan(12, (5,)))
@@ -31,7 +32,7 @@ def test_the_raising_call_is_named(name, phase, call):
 
 
 def test_the_reproducer_names_get_last_lr(tmp_path):
-    """The record the report writes for the error (reports/capture.py, as the plugin calls it) keeps the phase,
+    """The record the report writes for the error (conformance/plugin/record.py, as the plugin calls it) keeps the phase,
     and its reproducer, run as a script, names get_last_lr(). In process: the record of a pytest run is what
     selftests/test_reports.py's runs prove; a whole pytest run here only found the same error again."""
     (target,) = load("selftests.observing_targets:LastLrRaisesAfterLoad")

@@ -23,6 +23,7 @@ import pytest
 import torch
 from filelock import FileLock
 
+from conformance.model.verdict import Divergence
 from conformance.reports import mechanisms, model, problems, recipe_table, reproducers
 from conformance.reports.html import render as html
 from conformance.reports.markdown import markdown
@@ -51,8 +52,9 @@ def first_divergence(expected, actual):
     for n, (re_, ra) in enumerate(zip(expected, actual)):
         for g, (ge, ga) in enumerate(zip(re_, ra)):
             for name, e, a in zip(("lr", "momentum", "last_lr"), ge, ga):
-                if e != a:
-                    return {"step": n, "group": g, "field": name, "expected": e, "actual": a}
+                if e != a:  # with the text the record carries, the verdict's own Divergence.describe()
+                    return {"step": n, "group": g, "field": name, "expected": e, "actual": a,
+                            "describe": Divergence(n, g, name, e, a).describe()}
     return None
 
 
@@ -62,7 +64,7 @@ def traj_record(target, check, expected, actual, resumes, verdict="fail", batche
     r = {"id": f"t::test_{check.replace('.', '_')}[{target}]", "target": target, "check": check,
          "verdict": verdict, "examples": 3,
          "message": f"[{verdict}] target {target}, check {check}\nthe resumed run differs\n"
-                    + problems.divergence_title(d)}
+                    + d["describe"]}
     r["failure"] = {
         "divergence": d, "trajectories": {"expected": expected, "actual": actual},
         "case": {"interruption_steps": list(resumes), "loop": {"batches": batches},
@@ -184,8 +186,7 @@ def test_one_mechanism_at_different_steps_and_values_is_one_problem():
     assert p["kind"] == "divergence" and p["mechanism"]["behaviour"] == "restart"
     assert len(p["checks"]) == 4 and len(p["examples"]) == 4
     assert p["examples"][0]["reproducer"] == p["example"]["reproducer"]  # the first example is the reproducer
-    assert p["title"] == problems.divergence_title(next(r for r in recs if r["check"] == p["example"]["check"])
-                                                    ["failure"]["divergence"])
+    assert p["title"] == next(r for r in recs if r["check"] == p["example"]["check"])["failure"]["divergence"]["describe"]
     md = markdown(report_of(recs))
     assert "repeats the schedule from its beginning" in md and "4 examples" in md
 

@@ -233,7 +233,7 @@ def _case(config, setup_lrs=(0.1, 0.2), epochs=12, interruptions=(5,)):
 
 
 def _record_for(target, case, verdict_fn):
-    from conformance.reports import capture
+    from conformance.plugin import record as capture
 
     verdict = verdict_fn(target, case, "resume.canonical")
     failure = capture.capture_verdict(verdict)

@@ -17,7 +17,7 @@ from conformance.model.loop import Loop
 from conformance.model.optimizer import OptimizerSetup
 from conformance.model.verdict import Signature
 from conformance.reports import problems
-from conformance.reports.capture import capture_verdict
+from conformance.plugin.record import capture_verdict
 from conformance.spec import TargetSpec
 from conformance.strategies.schedulers import step_lr
 from conformance.strategies.loops import first_steps_after, placement_cases

@@ -254,6 +254,6 @@ def _judge_error(target, case, check, exc: TargetError) -> Verdict:
         f"in {exc.phase}(): {type(exc.exc).__name__}: {exc.exc}\n  what to fix: {KEY_ERROR_HINT}"
         f"\n  the target's traceback:\n{exc.trace}"
     )
-    return Verdict(target.name, check, FAIL, case, message=message, details={"phase": exc.phase, "raised": type(exc.exc).__name__},
+    return Verdict(target.name, check, FAIL, case, message=message, details=exc.facts(),
                    result=result(NO_OPTIMIZER, RAISES, error="wrong error: " + short_error(exc),
                                  case=case.describe()))

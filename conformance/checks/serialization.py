@@ -14,7 +14,7 @@ import io
 import torch
 
 from conformance.model.case import Case
-from conformance.harness.errors import TargetError, calling
+from conformance.harness.errors import TargetError, calling, exception_facts
 from conformance.harness.run import run
 from conformance.harness.media import through_deepcopy
 from conformance.harness.oracle import compare, guarded
@@ -34,7 +34,7 @@ def check_weights_only(target: TargetSpec, case: Case, check: str = "serializati
     """The scheduler state at each interruption survives torch.save / torch.load(weights_only=True)."""
 
     def body():
-        problems = []
+        problems, raised = [], []
 
         def probe(session, ckpt):
             state = ckpt["scheduler"]
@@ -44,6 +44,7 @@ def check_weights_only(target: TargetSpec, case: Case, check: str = "serializati
                 buffer.seek(0)
                 loaded = torch.load(buffer, weights_only=True)
             except Exception as exc:  # noqa: BLE001 - both refusals are the target's
+                raised.append(exception_facts(exc, "checkpoint"))
                 problems.append(
                     f"the state_dict at scheduler step {ckpt['sched_steps']} needs unsafe "
                     f"unpickling: {type(exc).__name__}: {str(exc).splitlines()[0]}\n"
@@ -52,12 +53,14 @@ def check_weights_only(target: TargetSpec, case: Case, check: str = "serializati
                 return ckpt
             changed = difference(state, loaded)
             if changed:
+                raised.append(None)
                 problems.append(f"the state_dict changed in the round trip: {changed}")
             return ckpt
 
         run(target, case, medium="deepcopy", on_checkpoint=probe)
         if problems:
-            return Verdict(target.name, check, FAIL, case, message=problems[0])
+            return Verdict(target.name, check, FAIL, case, message=problems[0],
+                           details={"exception": raised[0]} if raised[0] else {})
         return Verdict(target.name, check, PASS, case)
 
     return guarded(target, check, case, body)
@@ -130,7 +133,7 @@ def check_load_twice(target: TargetSpec, case: Case, check: str = "serialization
                 message=f"loading the same checkpoint dict a second time raised {type(exc.exc).__name__}: "
                 f"{exc.exc}\n  the first load_state_dict changed the dict (see serialization.no_mutation)"
                 f"\n  the target's traceback:\n{exc.trace}",
-                details={"phase": exc.phase, "raised": type(exc.exc).__name__},
+                details=exc.facts(),
             )
         return compare(target, case, check, first, second,
                        "resuming a second time from the same checkpoint dict, held in memory, "

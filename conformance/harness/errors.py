@@ -8,6 +8,11 @@ import traceback
 from conformance.harness.observation import heard
 
 
+def exception_facts(exc: BaseException, phase: str) -> dict:
+    """What the report groups a raise on, as data: its type, where it was raised, its own text."""
+    return {"type": type(exc).__name__, "phase": phase, "text": str(exc)}
+
+
 class TargetError(Exception):
     """The target raised while the harness called it in `phase`."""
 
@@ -18,6 +23,10 @@ class TargetError(Exception):
         self.notes: list = []  # how the checkpoints travelled, when not as asked (dcp changes)
         super().__init__(f"{phase}: {type(exc).__name__}: {exc}")
 
+    def facts(self) -> dict:
+        """A verdict's `details` for this raise: the phase and the exception's type, and the exception as data."""
+        return {"phase": self.phase, "raised": type(self.exc).__name__, "exception": exception_facts(self.exc, self.phase)}
+
 
 class CheckpointError(Exception):
     """The checkpoint could not be written or read back with weights_only=True."""
@@ -27,6 +36,10 @@ class CheckpointError(Exception):
         self.exc = exc
         self.notes: list = []
         super().__init__(f"{action}: {type(exc).__name__}: {exc}")
+
+    def facts(self) -> dict:
+        return {"phase": "checkpoint", "raised": type(self.exc).__name__,
+                "exception": exception_facts(self.exc, "checkpoint")}
 
 
 class SuiteError(Exception):

@@ -40,7 +40,7 @@ def error_verdict(target: TargetSpec, check: str, case: Case, exc: TargetError) 
     message += "".join(f"\n  note: {note}" for note in exc.notes)
     message += "\n  the target's traceback:\n" + exc.trace
     return Verdict(target.name, check, ERROR, case, message=message,
-                   details={"phase": exc.phase, "raised": type(exc.exc).__name__})
+                   details=exc.facts())
 
 
 TIMED_OUT: dict = {}  # target name -> the first timeout's message (its later examples fail fast)
@@ -94,7 +94,7 @@ def guarded(target: TargetSpec, check: str, case: Case, body: Callable[[], Verdi
         return Verdict(
             target.name, check, FAIL, case,
             message=f"checkpoint round trip failed: {exc}" + "".join(f"\n  note: {n}" for n in exc.notes),
-            details={"phase": "checkpoint", "raised": type(exc.exc).__name__},
+            details=exc.facts(),
         )
 
 

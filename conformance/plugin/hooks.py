@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
 
@@ -31,9 +30,11 @@ from conformance.checks.table import Planned, missing_capability, planned
 from conformance.corpus.resume import CHECK as CORPUS_CHECK
 from conformance.drivers import BY_NAME as DRIVERS_BY_NAME, NAMES as DRIVER_NAMES
 from conformance.harness import timelimit
+from conformance.harness.errors import exception_facts
 from conformance.harness.observation import Observed, counted, merged, observing
 from conformance.model.verdict import ConformanceFailure
 from conformance.plugin.bridge import TestOutcome
+from conformance.plugin.record import KEY as RECORD_KEY, Record, capture_target, capture_verdict, hypothesis_blob, jsonable
 from conformance.processes import fresh
 from conformance.spec import TargetSpec
 from conformance.targets import driving
@@ -293,30 +294,41 @@ def pytest_runtest_call(item):
     return result
 
 
-@pytest.hookimpl(wrapper=True)
+def _target_of(item):
+    params = _params(item)
+    return params.get("target", params.get("broken_target", params.get("framework_failure")))
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_makereport(item, call):
+    """The one record of each test phase (`plugin/record.py`), for the report and the terminal lines."""
     report = yield
-    seen = item.stash.get(OUTCOME, None)
-    if call.when == "call" and seen is not None:
-        target = _params(item).get("target", _params(item).get("framework_failure"))
-        record = {
-            "target": getattr(target, "name", None),
-            "check": check_of(item),
-            "examples": seen.examples,
-            "statuses": dict(seen.statuses),
-            "results": seen.results_json(),
-            "rejected": {"count": seen.rejected, "kinds": seen.rejected_kinds},
-        }
-        observation = item.stash.get(OBSERVED, None)
-        if observation is not None and observation.kinds:
-            record["warnings"] = observation.warnings_json()
-        if NEVER_CHANGED in item.stash:
-            record["lr_never_changed"] = item.stash[NEVER_CHANGED]
-        raised = call.excinfo.value if call.excinfo is not None else None
-        bad = raised.verdict if isinstance(raised, ConformanceFailure) else seen.last_bad
-        if bad is not None:
-            record.update(status=bad.status, message=bad.explain())
-        report.user_properties.append(("lrc", json.dumps(record, default=repr)))
+    try:
+        target = _target_of(item)
+        rec = Record(target=getattr(target, "name", None), check=check_of(item))
+        if call.when == "setup" and hasattr(target, "build"):
+            rec.target_info = capture_target(target, item.config.getoption("target", None) or [])
+        seen = item.stash.get(OUTCOME, None)
+        if call.when == "call" and seen is not None:
+            rec.examples, rec.statuses, rec.results = seen.examples, dict(seen.statuses), seen.results_json()
+            rec.rejected = {"count": seen.rejected, "kinds": seen.rejected_kinds}
+            observation = item.stash.get(OBSERVED, None)
+            if observation is not None and observation.kinds:
+                rec.warnings = observation.warnings_json()
+            rec.lr_never_changed = item.stash.get(NEVER_CHANGED, None)
+        if call.when == "call":
+            raised = call.excinfo.value if call.excinfo is not None else None
+            bad = raised.verdict if isinstance(raised, ConformanceFailure) else getattr(seen, "last_bad", None)
+            if bad is not None:
+                rec.failure = capture_verdict(bad)
+            elif isinstance(raised, Exception):  # raised outside the check: the test's or the harness's error
+                rec.failure = {"details": {"exception": exception_facts(raised, "the test")}}
+            rec.hypothesis_reproduce = hypothesis_blob(raised)
+        rec.results = jsonable(rec.results)
+        text = rec.to_json()
+    except Exception as exc:  # noqa: BLE001 - a report problem must not fail the test
+        text = Record(capture_error=repr(exc)).to_json()
+    report.user_properties.append((RECORD_KEY, text))
     return report
 
 
@@ -331,14 +343,14 @@ class WarningTotals:
 
     def pytest_runtest_logreport(self, report):
         for key, value in report.user_properties if report.when == "call" else ():
-            if key == "lrc":
-                record = json.loads(value)
-                if record.get("warnings"):
-                    self.by_target.setdefault(record["target"], []).append(record["warnings"])
-                if record.get("examples"):
-                    self.tests[record["target"]] = self.tests.get(record["target"], 0) + 1
-                if record.get("lr_never_changed"):
-                    self.blind.setdefault(record["target"], []).append(record["check"])
+            if key == RECORD_KEY:
+                record = Record.from_json(value)
+                if record.warnings:
+                    self.by_target.setdefault(record.target, []).append(record.warnings)
+                if record.examples:
+                    self.tests[record.target] = self.tests.get(record.target, 0) + 1
+                if record.lr_never_changed:
+                    self.blind.setdefault(record.target, []).append(record.check)
 
     def pytest_terminal_summary(self, terminalreporter):
         for name, summaries in self.by_target.items():

@@ -1,23 +1,83 @@
-"""Worker side: what a test saw, turned into JSON for the report.
+"""The one record a test leaves for the report (`Record`), made where the test ran.
 
-Runs in the process that ran the test (an xdist worker or the only process),
-where the live `Verdict`, `Case` and config objects exist. The controller only
-ever sees the JSON, so everything a reproducer needs is captured here,
-including Python source for the config and the callables inside it.
+The plugin's report hook (`hooks.pytest_runtest_makereport`) writes one per
+test phase, in the process that ran it (an xdist worker or the only one),
+where the live `Verdict`, `Case` and config objects exist. The controller
+only ever sees the record's JSON, so everything a report or a reproducer
+needs is captured here as fields, including Python source for the config and
+the callables inside it. Reports read the fields, never the message text.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import inspect
+import json
 import math
-import re
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from conformance.model.optimizer import SEED
+from conformance.model.trajectory import Value
 from conformance.model.verdict import Signature
-from conformance.reports.model import jsonable
 from conformance.spec import DEFAULT_ADAPTER
+
+KEY = "lrc"  # the user property that carries a record's JSON (pytest-xdist ships it to the controller)
+
+
+@dataclass
+class Record:
+    """What one phase of one test saw: its target and check, and from the call the examples, the
+    statuses, the family results, the warnings and the first bad verdict (`failure`)."""
+
+    target: Optional[str] = None
+    check: Optional[str] = None
+    target_info: dict = field(default_factory=dict)  # setup: what a reproducer needs of the target
+    examples: int = 0
+    statuses: dict = field(default_factory=dict)
+    results: dict = field(default_factory=dict)
+    rejected: dict = field(default_factory=dict)
+    warnings: Optional[dict] = None
+    lr_never_changed: Optional[str] = None
+    failure: Optional[dict] = None  # `capture_verdict` of the bad verdict
+    hypothesis_reproduce: Optional[str] = None
+    capture_error: Optional[str] = None
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), allow_nan=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Record":
+        data = json.loads(text)
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+def jsonable(x: Any) -> Any:
+    """`x` as strict JSON data; tensors and frozen tensor values keep dtype and device (see reports/model.py)."""
+    if x is None or isinstance(x, (bool, int, str)):
+        return x
+    if isinstance(x, float):
+        if math.isnan(x):
+            return "nan"
+        if math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        return x
+    if isinstance(x, Value):
+        return {"tensor": jsonable(x.number), "dtype": x.dtype, "device": x.device}
+    if type(x).__name__ == "Tensor" and hasattr(x, "item"):
+        if x.numel() == 1:
+            return {"tensor": jsonable(x.item()), "dtype": str(x.dtype), "device": str(x.device)}
+        return {"tensor": [jsonable(v) for v in x.flatten().tolist()], "dtype": str(x.dtype),
+                "device": str(x.device), "shape": list(x.shape)}
+    if isinstance(x, dict):
+        return {str(k): jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple, set, frozenset)):
+        items = sorted(x, key=repr) if isinstance(x, (set, frozenset)) else x
+        return [jsonable(v) for v in items]
+    if dataclasses.is_dataclass(x) and not isinstance(x, type):
+        return {"__type__": type(x).__name__,
+                **{f.name: jsonable(getattr(x, f.name)) for f in dataclasses.fields(x)}}
+    return repr(x)
 
 #: modules whose callables are inlined into reproducers (the suite's own);
 #: anything else is imported from its package by the reproducer.
@@ -176,6 +236,8 @@ def capture_target(target, refs=()) -> dict:
 def capture_verdict(verdict) -> dict:
     """The failing verdict's case, divergence and trajectories, as JSON."""
     out: dict[str, Any] = {"status": verdict.status, "message": verdict.explain()}
+    if verdict.message:  # the verdict's own first line, without its header and case
+        out["summary"] = verdict.message.split("\n", 1)[0]
     if not verdict.ok:  # how it failed, as fields (status, phase, exception type, diverging field)
         sig = Signature.of(verdict)
         out["signature"] = {"status": sig.status, "phase": sig.phase, "raised": sig.raised, "field": sig.field}
@@ -205,10 +267,14 @@ def capture_verdict(verdict) -> dict:
     return out
 
 
-REPRODUCE_FAILURE = re.compile(r"@reproduce_failure\((['\"][^)]*)\)")
+REPRODUCE = "@reproduce_failure("
 
 
-def hypothesis_blob(text: str) -> Optional[str]:
-    """The `@reproduce_failure(...)` decorator Hypothesis printed, if any."""
-    m = REPRODUCE_FAILURE.search(text or "")
-    return f"@reproduce_failure({m.group(1)})" if m else None
+def hypothesis_blob(exc: Optional[BaseException]) -> Optional[str]:
+    """The `@reproduce_failure(...)` decorator Hypothesis attached to the test's exception as a note, if any."""
+    for note in getattr(exc, "__notes__", None) or ():
+        start = note.find(REPRODUCE)
+        end = note.find(")", start)
+        if start >= 0 and end > start:
+            return note[start:end + 1]
+    return None
