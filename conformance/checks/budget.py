@@ -18,9 +18,12 @@ from hypothesis import HealthCheck, Phase, settings
 
 # Examples are whole training runs; generation is cheap next to them. The
 # `explain` phase is left out: it re-runs failing examples many times over
-# (and imports libcst), while the verdict already says what diverged.
+# (and imports libcst), while the verdict already says what diverged. A failure ends generation:
+# Hypothesis would otherwise hunt for other bugs until 10 s of wall time after the first, so a
+# loaded machine would run fewer examples (selftests/test_profiles_clock_free.py).
 _COMMON = dict(
     deadline=None,
+    report_multiple_bugs=False,
     suppress_health_check=[HealthCheck.too_slow],
     print_blob=True,
     phases=[p for p in Phase if p is not Phase.explain],
