@@ -1,4 +1,4 @@
-"""Harness overhead: time per simulated step of `harness.run`, divided by a bare loop's.
+"""Harness overhead: time per simulated step of `harness.run.reference`, divided by a bare loop's.
 
 The bare loop does what a training script does per step on the same tiny
 model (set gradients, `optimizer.step()`, `optimizer.zero_grad()`,
@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from conformance.model.case import Case, Plan
-from conformance.harness.run import run
+from conformance.harness.run import reference
 from conformance.model.optimizer import OptimizerSetup
 from conformance.targets.builtins import BY_NAME
 
@@ -42,7 +42,7 @@ def bare(target, case) -> float:
 
 def harnessed(target, case) -> float:
     start = time.perf_counter()
-    run(target, case, interruptions=())
+    reference(target, case)
     return time.perf_counter() - start
 
 

@@ -25,7 +25,7 @@ import warnings
 
 import torch
 
-from conformance.harness.run import run
+from conformance.harness.run import reference
 from conformance.model.case import Case, Plan
 from conformance.model.loop import PER_STEP
 
@@ -52,7 +52,7 @@ def _observe(target, config, setup, steps: int) -> tuple:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            records = run(target, Case(setup, dict(config), Plan(steps, ()), PER_STEP), interruptions=()).records
+            records = reference(target, Case(setup, dict(config), Plan(steps, ()), PER_STEP)).records
     except Exception:  # noqa: BLE001 - the checks run the same config and report what it raises
         return ()
     finally:

@@ -14,7 +14,7 @@ cannot import is skipped with what to set.
 from __future__ import annotations
 
 from conformance.harness.oracle import compare, guarded, nondeterminism
-from conformance.harness.run import rest_of_run, run
+from conformance.harness.run import reference, rest_of_run, resumed
 from conformance.model.case import Case
 from conformance.model.verdict import Verdict
 from conformance.processes.fresh import fresh_run, unreachable, warm
@@ -29,8 +29,8 @@ def check_fresh_process(target: TargetSpec, case: Case) -> Verdict:
     """The run resumed in a fresh interpreter equals the uninterrupted run."""
 
     def body():
-        expected = run(target, case, interruptions=())
-        actual = run(target, case, hand_over=lambda ckpt: fresh_run(target, case, rest_of_run, checkpoint=ckpt))
+        expected = reference(target, case)
+        actual = resumed(target, case, hand_over=lambda ckpt: fresh_run(target, case, rest_of_run, checkpoint=ckpt))
         what = ("the run resumed in a fresh Python process (canonical recipe) differs from the "
                 "uninterrupted run: state kept outside state_dict(), in module globals or class "
                 "attributes, does not survive a new process")

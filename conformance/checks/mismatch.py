@@ -38,7 +38,7 @@ from conformance.checks.probe import probe
 from conformance.harness.errors import CheckpointError, TargetError
 from conformance.harness.oracle import guarded, nondeterminism, uninterrupted
 from conformance.harness.recipes import canonical
-from conformance.harness.run import run
+from conformance.harness import run as runs
 from conformance.model.case import DCP, Case
 from conformance.model.change import BASE_LR, Change
 from conformance.model.results import CHECKPOINT, CONSTRUCTOR, HYBRID, RAISES, UNOBSERVABLE, MismatchResult
@@ -132,7 +132,7 @@ def _classify(target: TargetSpec, case: Case, change: Change) -> Verdict:
 
     def body():
         try:
-            resumed = run(target, case, recipe=_into(changed))
+            resumed = runs.resumed(target, case, _into(changed))
         except (TargetError, CheckpointError) as exc:
             return Verdict(target.name, check, PASS, case, message=str(exc),
                            details={**details, "outcome": RAISES, "error": str(exc).splitlines()[0]})

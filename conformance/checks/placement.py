@@ -15,7 +15,7 @@ check asserts (and so how it can fail) is in its docstring.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Optional
+from typing import Callable, Optional
 
 from torch.optim.lr_scheduler import LRScheduler
 
@@ -24,7 +24,8 @@ from conformance.checks.search import Probe, search
 from conformance.harness.errors import CheckpointError, TargetError
 from conformance.harness.live import fresh
 from conformance.harness.oracle import compare, guarded, nondeterminism, uninterrupted, verdict_for
-from conformance.harness.run import RunResult, run
+from conformance.harness import run as runs
+from conformance.harness.run import RunResult
 from conformance.model.case import Case
 from conformance.model.loop import Loop
 from conformance.model.results import DIVERGES, PLACEMENT, RAISES, SAFE, RecipeResult
@@ -43,7 +44,7 @@ def check_loop(target: TargetSpec, case: Case, check: str) -> Verdict:
     expected = uninterrupted(target, case)
 
     def body():
-        actual = run(target, case)
+        actual = runs.resumed(target, case)
         what = "the resumed run differs from the uninterrupted run of the same loop"
         verdict = compare(target, case, check, expected, actual, what)
         return verdict if verdict.ok else nondeterminism(target, case, check, expected) or verdict
@@ -74,10 +75,10 @@ def lr_divergence(expected: list, actual: list) -> Optional[Divergence]:
     return first_divergence(expected[:n], actual[:n])
 
 
-def _wrong(target, case, **kw) -> tuple[Optional[RunResult], str]:
-    """Run the pitfall; its own exception is one way the pitfall shows."""
+def _wrong(go: Callable[[], RunResult]) -> tuple[Optional[RunResult], str]:
+    """Run the pitfall (`go()`); its own exception is one way the pitfall shows."""
     try:
-        return run(target, case, **kw), ""
+        return go(), ""
     except (TargetError, CheckpointError) as exc:
         return None, str(exc)
 
@@ -99,7 +100,7 @@ def per_batch_case(case: Case) -> Case:
 
 def probe_per_batch(target, case, check) -> Probe:
     expected = uninterrupted(target, case)
-    probe = _shown(expected, *_wrong(target, per_batch_case(case), interruptions=()))
+    probe = _shown(expected, *_wrong(lambda: runs.reference(target, per_batch_case(case))))
     if probe.shown:
         probe.problem = nondeterminism(target, case, check, expected)
     return probe
@@ -109,7 +110,7 @@ def probe_restart(target, case, check) -> Probe:
     (at,) = case.plan.interruptions
     expected = uninterrupted(target, case)
     restarted = replace(case, loop=RestartedEpoch(case.loop, at))
-    probe = _shown(expected, *_wrong(target, restarted))
+    probe = _shown(expected, *_wrong(lambda: runs.resumed(target, restarted)))
     if probe.shown:  # the correctly resumed run must match, or the case proves nothing
         correct = check_loop(target, case, check)
         if not correct.ok:
@@ -128,7 +129,7 @@ def _torch_detects(target, case) -> bool:
 def probe_sched_first(target, case, check) -> Probe:
     canonical_case = replace(case, loop=replace(case.loop, name="canonical order", sched_first=False))
     expected = uninterrupted(target, canonical_case)
-    actual, raised = _wrong(target, case, interruptions=())
+    actual, raised = _wrong(lambda: runs.reference(target, case))
     probe = _shown(expected, actual, raised)
     warned = actual is not None and any(ORDER_WARNING in w for w in actual.warnings)
     probe.info = {"warned": warned, "torch_detects": _torch_detects(target, case)}

@@ -43,7 +43,7 @@ from conformance.checks.closed_form import ROUNDING_ULPS, beyond_rounding, ulps
 from conformance.harness.errors import Rejected
 from conformance.harness.oracle import guarded
 from conformance.harness.recipes import last_epoch
-from conformance.harness.run import run
+from conformance.harness import run as runs
 from conformance.model.case import Case
 from conformance.model.optimizer import momentum_of
 from conformance.model.trajectory import FIELDS, Value, number
@@ -119,9 +119,9 @@ def check_reference(target: TargetSpec, case: Case, check: str = "reference.sche
     def body():
         initial = initial_values(case)
         if resumed:
-            result = run(target, case, recipe=last_epoch)
+            result = runs.resumed(target, case, last_epoch)
         else:
-            result = run(target, case, interruptions=(), epoch_stepping=epoch_stepping)
+            result = runs.reference(target, case, epoch_stepping=epoch_stepping)
         try:
             model = expected(target.name, copy.deepcopy(case.config), initial, len(result.records),
                              case.plan.metrics)

@@ -31,7 +31,7 @@ from conformance.corpus.store import Corpus, CorpusError, Entry, StoredCheckpoin
 from conformance.harness.errors import CheckpointError, calling
 from conformance.harness.live import fresh
 from conformance.harness.oracle import guarded
-from conformance.harness.run import run
+from conformance.harness import run as runs
 from conformance.model.verdict import ERROR, FAIL, PASS, Verdict, first_divergence
 from conformance.processes.fresh import fresh_run, reference, warm
 from conformance.spec import TargetSpec
@@ -112,7 +112,7 @@ def _current_state(target: TargetSpec, case) -> Any:
 def resume_stored(target: TargetSpec, case, path: str) -> list:
     """In the fresh process: load the stored checkpoint as a user does, resume, run the rest of the case."""
     ckpt, _ = load_checkpoint(path)
-    return run(target, case, interruptions=(), resume_from=ckpt).records
+    return runs.resumed(target, case, interruptions=(), resume_from=ckpt).records
 
 
 def check_entry(target: TargetSpec, corpus: Corpus, entry: Entry, stored: StoredCheckpoint) -> Verdict:
@@ -132,7 +132,7 @@ def check_entry(target: TargetSpec, corpus: Corpus, entry: Entry, stored: Stored
         if reference(target) is not None:  # a pristine interpreter, as after a real upgrade
             resumed = fresh_run(target, case, resume_stored, "in the fresh process", path=str(path))
         else:
-            resumed = run(target, case, interruptions=(), resume_from=ckpt).records
+            resumed = runs.resumed(target, case, interruptions=(), resume_from=ckpt).records
         actual = expected[:stored.opt_steps] + resumed
         div = first_divergence(expected, actual)
         notes = [note] if note else []
@@ -144,7 +144,7 @@ def check_entry(target: TargetSpec, corpus: Corpus, entry: Entry, stored: Stored
         if div is None:
             message = "\n".join(f"note: {n}" for n in notes)
             return Verdict(target.name, CHECK, PASS, case, message=message, details=details)
-        now = run(target, case, interruptions=()).records
+        now = runs.reference(target, case).records
         schedule = first_divergence(expected, now)
         lines = [f"a checkpoint written by torch {old}, resumed under torch {new} with the canonical recipe, "
                  f"differs from the trajectory torch {old} recorded ({where})"]

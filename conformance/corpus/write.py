@@ -37,7 +37,7 @@ from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 from conformance.processes.fresh import reference
 from conformance.corpus.store import Corpus, Entry, StoredCheckpoint, write_entry_files
 from conformance.harness.errors import CheckpointError, Rejected, TargetError
-from conformance.harness.run import run
+from conformance.harness import run as runs
 from conformance.model.case import Case
 from conformance.model.verdict import first_divergence
 from conformance.spec import TargetSpec
@@ -105,8 +105,8 @@ def _usable(target: TargetSpec, case: Case) -> Optional[str]:
     if not hasattr(torch.optim, case.setup.name):
         return f"torch {torch.__version__} has no torch.optim.{case.setup.name}"
     try:
-        first = run(target, case, interruptions=()).records
-        second = run(target, case, interruptions=()).records
+        first = runs.reference(target, case).records
+        second = runs.reference(target, case).records
     except (TargetError, CheckpointError, Rejected) as exc:
         return f"the uninterrupted run raised: {exc}"
     if first_divergence(first, second) is not None:
@@ -120,7 +120,7 @@ def record_case(target: TargetSpec, case: Case) -> tuple[list, dict, list[Stored
     The checkpoints are the harness's own (`checkpoint()`: model, optimizer,
     scheduler, loop position), saved with torch.save as they are taken.
     """
-    reference_run = run(target, case, interruptions=())
+    reference_run = runs.reference(target, case)
     files: dict[str, bytes] = {}
     stored: list[StoredCheckpoint] = []
 
@@ -138,7 +138,7 @@ def record_case(target: TargetSpec, case: Case) -> tuple[list, dict, list[Stored
                                        weights_only))
         return ckpt
 
-    resumed = run(target, case, on_checkpoint=keep)
+    resumed = runs.resumed(target, case, on_checkpoint=keep)
     div = first_divergence(reference_run.records, resumed.records)
     verdict = "pass" if div is None else div.describe()
     return reference_run.records, files, stored, verdict

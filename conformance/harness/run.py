@@ -1,4 +1,4 @@
-"""Runs a case: the uninterrupted reference, or an interrupted-and-resumed run."""
+"""Runs a case: the uninterrupted `reference`, or the interrupted-and-resumed run (`resumed`), over one loop."""
 
 from __future__ import annotations
 
@@ -56,39 +56,83 @@ def _optimizer_step(session: LiveObjects) -> None:
     session.optimizer.zero_grad(set_to_none=True)
 
 
-def run(
+START = {"iteration": 0, "sched_steps": 0, "opt_steps": 0}  # a loop position: the run's first iteration
+
+
+def reference(target: TargetSpec, case: Case, *, epoch_stepping: bool = False) -> RunResult:
+    """The uninterrupted run of `case`, from a fresh build. Raises `Rejected` when build() refuses the config.
+
+    `epoch_stepping` steps the scheduler with `step(epoch)`, epoch being the
+    count of scheduler steps taken so far, plus one (what `last_epoch` becomes
+    after a plain `step()`).
+    """
+    return _loop(target, case, lambda: (fresh_or_rejected(target, case), START), (), None, epoch_stepping)
+
+
+def resumed(
     target: TargetSpec,
     case: Case,
     recipe: Callable = canonical,
+    *,
     interruptions: Optional[tuple] = None,
     medium: Optional[str] = None,
     on_checkpoint: Optional[Callable] = None,
-    epoch_stepping: bool = False,
     resume_from: Optional[dict] = None,
     hand_over: Optional[Callable[[dict], list]] = None,
+    epoch_stepping: bool = False,
 ) -> RunResult:
-    """One run of `case`. With no interruptions, it is the uninterrupted reference.
+    """`case` interrupted at `interruptions` (default: the plan's) and resumed with `recipe` each time.
 
-    Raises `Rejected` when the target's build() refuses the config.
-
-    At each interruption the live objects are checkpointed through `medium`
-    (default: the plan's) and dropped; `recipe` rebuilds fresh ones.
-    `on_checkpoint(session, checkpoint)` may replace the checkpoint before it
-    travels (used by the serialization checks). `epoch_stepping` steps the
-    scheduler with `step(epoch)`, epoch being the count of scheduler steps
-    taken so far, plus one (what `last_epoch` becomes after a plain `step()`).
-
+    Raises `Rejected` when build() refuses the config. At each interruption the
+    live objects are checkpointed through `medium` (default: the plan's) and
+    dropped; `recipe` rebuilds fresh ones. `on_checkpoint(session, checkpoint)`
+    may replace the checkpoint before it travels (the serialization checks).
     `resume_from` starts the run at a checkpoint (its loop position), resumed
     with `recipe`; `hand_over(checkpoint)` takes the run over at the first
     interruption and returns the records of the rest (another process).
+    `epoch_stepping` as for `reference`.
+    """
+    carry = THROUGH[medium or case.plan.medium]
+    with_state = recipe not in WITHOUT_SCHEDULER_STATE
+
+    def start():
+        if resume_from is None:
+            return fresh_or_rejected(target, case), START
+        return recipe(target, case, resume_from), resume_from
+
+    def interrupt(session: LiveObjects, position: dict, result: RunResult) -> Optional[LiveObjects]:
+        ckpt = checkpoint(target, session, position, with_state)
+        if on_checkpoint is not None:
+            ckpt = on_checkpoint(session, ckpt)
+        ckpt, note = carry(ckpt, session)
+        if note and note not in result.notes:
+            result.notes.append(note)
+        result.checkpoints.append(ckpt)
+        if hand_over is not None:
+            result.records.extend(hand_over(ckpt))
+            return None
+        session = recipe(target, case, ckpt)
+        for note in getattr(ckpt, "notes", ()):  # what a dcp load dropped or changed
+            if note not in result.notes:
+                result.notes.append(note)
+        return session
+
+    stops = case.plan.interruptions if interruptions is None else interruptions
+    return _loop(target, case, start, set(stops), interrupt, epoch_stepping)
+
+
+def _loop(target: TargetSpec, case: Case, start: Callable, stops: set, interrupt: Optional[Callable],
+          epoch_stepping: bool) -> RunResult:
+    """The one training loop of both runs.
+
+    `start()` gives the first live objects and their loop position. Before each
+    iteration in `stops` (but the first), `interrupt(session, position, result)`
+    gives the objects to go on with, or None when the rest of the run was handed over.
     """
     plan = case.plan
-    stops = set(plan.interruptions if interruptions is None else interruptions)
-    carry = THROUGH[medium or plan.medium]
     metric_driven = target.capabilities.metric_driven
     recorder = Recorder()
     result = RunResult(recorder.records)
-    opt_steps = sched_steps = 0
 
     def attach(session):
         read = lambda: target.adapter.last_lr(session.scheduler)  # noqa: E731
@@ -101,12 +145,8 @@ def run(
     with (provoked() if misused else captured()) as caught, scheduler_log() as log:
         result.heard = None if misused else log
         try:
-            begin = 0
-            if resume_from is not None:
-                session = recipe(target, case, resume_from)
-                begin, sched_steps, opt_steps = (resume_from[k] for k in ("iteration", "sched_steps", "opt_steps"))
-            else:
-                session = fresh_or_rejected(target, case)
+            session, at = start()
+            begin, sched_steps, opt_steps = (at[k] for k in ("iteration", "sched_steps", "opt_steps"))
             attach(session)
             for i, iteration in enumerate(case.loop.iterations(plan.epochs)):
                 if i < begin:
@@ -114,20 +154,9 @@ def run(
                 if i in stops and i != begin:
                     position = {"iteration": i, "sched_steps": sched_steps, "opt_steps": opt_steps}
                     recorder.detach()  # a medium may step the optimizer itself (DCP's state init): not a training step
-                    ckpt = checkpoint(target, session, position, recipe not in WITHOUT_SCHEDULER_STATE)
-                    if on_checkpoint is not None:
-                        ckpt = on_checkpoint(session, ckpt)
-                    ckpt, note = carry(ckpt, session)
-                    if note and note not in result.notes:
-                        result.notes.append(note)
-                    result.checkpoints.append(ckpt)
-                    if hand_over is not None:
-                        result.records.extend(hand_over(ckpt))
+                    session = interrupt(session, position, result)
+                    if session is None:
                         break
-                    session = recipe(target, case, ckpt)
-                    for note in getattr(ckpt, "notes", ()):  # what a dcp load dropped or changed
-                        if note not in result.notes:
-                            result.notes.append(note)
                     attach(session)
                 for action in iteration:
                     if action == "sched":
@@ -151,6 +180,25 @@ def run(
     return result
 
 
+def run(
+    target: TargetSpec,
+    case: Case,
+    recipe: Callable = canonical,
+    interruptions: Optional[tuple] = None,
+    medium: Optional[str] = None,
+    on_checkpoint: Optional[Callable] = None,
+    epoch_stepping: bool = False,
+    resume_from: Optional[dict] = None,
+    hand_over: Optional[Callable[[dict], list]] = None,
+) -> RunResult:
+    """The older single entry, kept for its callers: `reference` when nothing is interrupted or resumed,
+    else `resumed` with the same arguments. New code calls one of the two."""
+    if resume_from is None and not (case.plan.interruptions if interruptions is None else interruptions):
+        return reference(target, case, epoch_stepping=epoch_stepping)
+    return resumed(target, case, recipe, interruptions=interruptions, medium=medium, on_checkpoint=on_checkpoint,
+                   resume_from=resume_from, hand_over=hand_over, epoch_stepping=epoch_stepping)
+
+
 def rest_of_run(target: TargetSpec, case: Case, checkpoint: dict) -> list:
     """The records of `case` resumed from `checkpoint` (canonical recipe): what another process runs."""
-    return run(target, case, resume_from=checkpoint).records
+    return resumed(target, case, resume_from=checkpoint).records
