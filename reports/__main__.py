@@ -24,7 +24,7 @@ import sys
 
 from conformance.reports import compare as compare_mod
 from conformance.reports import merge as merge_mod
-from conformance.reports import driver_table, model, recipe_table, writers
+from conformance.reports import markdown, model, tables, writers
 
 
 def _out_location(out: str) -> tuple[str, str]:
@@ -82,7 +82,7 @@ def main(argv=None) -> int:
             return 1 if args.check and (s["bad"] or not merged["complete"]) else 0
         report = model.load(args.report)
         if args.command in ("recipes", "drivers"):
-            text = (recipe_table if args.command == "recipes" else driver_table).table(report)
+            text = markdown.render((tables.recipe_table if args.command == "recipes" else tables.driver_table)(report))
             print(text, end="")
             if args.md:
                 model.write_atomic(args.md, text)

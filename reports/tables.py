@@ -1,18 +1,109 @@
-"""The report's tables and lines, shared by the Markdown and HTML writers and `compare`."""
+"""The report's sections, computed once: `page(report)` is every block of report.md and report.html.
+
+A block is data (a heading, a paragraph, a list, a table, a preformatted text,
+a plot, a section); inline text is a str or a list of `Span`s. `markdown.py`
+and `html.py` only format blocks. The recipe and driver tables of the command
+line (`python -m conformance.reports recipes|drivers`) are blocks too.
+"""
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Optional, Union
+
+from conformance.harness.observation import counted
 from conformance.model import results
 from conformance.reports import mechanisms, model, problems
 from conformance.reports.model import BAD, XFAIL, show
 
-MARK = {
-    "pass": "pass", "fail": "**FAIL**", "error": "**ERROR**", "nondeterministic": "**NONDET**",
-    "xfail": "xfail", "xpass": "*xpass*", "skip": "skip",
-}
+
+@dataclass
+class Span:
+    text: str
+    code: bool = False
+    bold: bool = False
+    href: str = ""  # HTML only
+    cls: str = ""  # HTML only
 
 
-# --------------------------------------------------------------------------- tables
+Inline = Union[str, list]
+
+
+@dataclass
+class Heading:
+    level: int
+    text: Inline
+    anchor: str = ""
+
+
+@dataclass
+class Para:
+    text: Inline
+    cls: str = ""
+    anchor: str = ""
+
+
+@dataclass
+class Item:
+    text: Inline
+    subs: list = field(default_factory=list)  # lines under it: nested items in Markdown, divs in HTML
+    attrs: dict = field(default_factory=dict)
+    cls: str = ""
+
+
+@dataclass
+class Items:
+    items: list
+    ordered: bool = False
+    cls: str = ""
+    anchor: str = ""
+
+
+@dataclass
+class Cell:
+    text: Inline
+    cls: str = ""
+    note: Inline = ""  # Markdown: " (note)"; HTML: a small line under the text
+    sub: Inline = ""  # Markdown: " — sub"; HTML: a line under the text
+
+
+@dataclass
+class Table:
+    header: list
+    rows: list  # of lists of Cell, or (attrs, [Cell])
+    cls: str = ""
+    scroll: bool = False  # HTML: in its own sideways-scrolling box
+    cols: list = field(default_factory=list)  # HTML: column classes
+
+
+@dataclass
+class Pre:
+    text: str
+    cls: str = ""
+
+
+@dataclass
+class Plot:
+    record: dict
+
+
+@dataclass
+class Section:
+    blocks: list
+    attrs: dict = field(default_factory=dict)
+
+
+def code(text) -> Span:
+    return Span(str(text), code=True)
+
+
+# --------------------------------------------------------------------------- cells of the family tables
+
+MARK = {"fail": "FAIL", "error": "ERROR", "nondeterministic": "NONDET"}  # bold; the others as they are
+#: a recipe whose resumed run used exact lrs, with only get_last_lr() stale from the load to the next step()
+STALE_CELL = "safe lrs, stale get_last_lr() after load"
+STALE_FLAG = "stale_report"  # set on a recipe result's JSON by `family_table` (not a field of the result)
 
 
 def matrix(report: dict) -> tuple[list[str], list[str], dict]:
@@ -25,13 +116,7 @@ def matrix(report: dict) -> tuple[list[str], list[str], dict]:
             cells[key] = r["verdict"]
     targets = [t for t in model.targets_of(report) if any(k[0] == t for k in cells)]
     targets += sorted({k[0] for k in cells} - set(targets))
-    checks = sorted({k[1] for k in cells})
-    return targets, checks, cells
-
-
-#: a recipe whose resumed run used exact lrs, with only get_last_lr() stale from the load to the next step()
-STALE_CELL = "safe lrs, stale get_last_lr() after load"
-STALE_FLAG = "stale_report"  # set on a recipe result's JSON by `family_table` (not a field of the result)
+    return targets, sorted({k[1] for k in cells}), cells
 
 
 def stale_recipe(record: dict, name: str) -> bool:
@@ -48,9 +133,7 @@ def family_table(report: dict, key: str) -> tuple[list[str], list[str], dict]:
             if key == results.RECIPES and isinstance(result, dict) and stale_recipe(r, name):
                 result = {**result, STALE_FLAG: True}
             cells[(r.get("target") or "-", name)] = result
-    targets = sorted({t for t, _ in cells})
-    names = sorted({n for _, n in cells})
-    return targets, names, cells
+    return sorted({t for t, _ in cells}), sorted({n for _, n in cells}), cells
 
 
 def result_of(family: str, result):
@@ -91,6 +174,9 @@ def result_is_bad(family: str, result) -> bool:
     return not _stale(result) and result_of(family, result).bad
 
 
+# --------------------------------------------------------------------------- lines
+
+
 def headline(report: dict) -> str:
     """One line: how many problems (root causes) in how many targets, then the record counts."""
     s = report.get("summary") or model.summarize(report.get("records", []))
@@ -103,17 +189,13 @@ def headline(report: dict) -> str:
     if s.get("ok"):
         verdict = "all checks passed"
     else:
-        verdict = f"{_n(n_problems, 'problem')} ({s.get('bad', 0)} failing records) in {failing} of " \
-                  f"{_n(len(entries), 'target')}"
+        verdict = f"{counted(n_problems, 'problem')} ({s.get('bad', 0)} failing records) in {failing} of " \
+                  f"{counted(len(entries), 'target')}"
     if n_known:
         causes = len({problems.problem_label(p) for e in entries for p in e["known_problems"]})
-        shared = f", {_n(causes, 'cause')}" if causes < n_known else ""
-        verdict += f" · {_n(n_known, 'known problem')} ({s['verdicts'].get('xfail', 0)} xfail records{shared})"
+        shared = f", {counted(causes, 'cause')}" if causes < n_known else ""
+        verdict += f" · {counted(n_known, 'known problem')} ({s['verdicts'].get('xfail', 0)} xfail records{shared})"
     return f"{verdict} · {s['total']} records ({', '.join(parts) or 'none'}) · run {state}"
-
-
-def _n(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def target_list(report: dict, most: int = 8) -> str:
@@ -145,17 +227,17 @@ def rejected_lines(report: dict) -> list[str]:
     return lines
 
 
-def environment_lines(report: dict) -> list[str]:
+def environment_lines(report: dict) -> list[Inline]:
     env, suite, hyp = report.get("environment", {}), report.get("suite", {}), report.get("hypothesis", {})
     sha = (suite.get("git_sha") or "?")[:12] + (" (dirty)" if suite.get("git_dirty") else "")
     return [
         f"suite {suite.get('version')} at {sha} · torch {env.get('torch')} · Python {env.get('python')} · "
         f"Hypothesis {env.get('hypothesis')} · pytest {env.get('pytest')} · {env.get('platform')}",
-        f"Hypothesis profile `{hyp.get('profile')}` (max_examples {hyp.get('max_examples')}, derandomize "
-        f"{hyp.get('derandomize')}), seed {hyp.get('seed') if hyp.get('seed') is not None else 'random'} · "
-        f"xdist workers {env.get('xdist_workers')}",
-        f"started {report.get('started_at')} · finished {report.get('finished_at')} · "
-        f"{report.get('duration_s')} s · `{' '.join(report.get('command', []))}`",
+        [f"Hypothesis profile ", code(hyp.get("profile")), f" (max_examples {hyp.get('max_examples')}, derandomize "
+         f"{hyp.get('derandomize')}), seed {hyp.get('seed') if hyp.get('seed') is not None else 'random'} · "
+         f"xdist workers {env.get('xdist_workers')}"],
+        [f"started {report.get('started_at')} · finished {report.get('finished_at')} · "
+         f"{report.get('duration_s')} s · ", code(" ".join(report.get("command", [])))],
     ] + ([f"framework drivers: {', '.join(f'{k} ({v})' for k, v in env['drivers'].items())}"]
          if env.get("drivers") else [])
 
@@ -165,11 +247,390 @@ def failures(report: dict) -> list[dict]:
 
 
 def divergence_line(failure: dict) -> str:
+    """The first divergence as the verdict described it (`Divergence.describe()`), or ""."""
     d = (failure or {}).get("divergence")
-    if not d:
+    return problems.divergence_text(d) if d else ""
+
+
+def compact_checks(checks: list[str], ran: Iterable[str] = (), limit: int = 0) -> str:
+    """`checks` short: `recipe.* (9)` when every check of the family that ran is in it, else
+    `placement.{amp, per_step}`; with `limit`, at most that many families, then `+N more`."""
+    ran = set(ran) | set(checks)
+    families: dict[str, list] = {}
+    for c in sorted(checks):
+        families.setdefault(c.split(".", 1)[0] if "." in c else c, []).append(c)
+    items = []
+    for fam, members in families.items():
+        everyone = sorted(c for c in ran if c.startswith(fam + "."))
+        if members == [fam]:
+            items.append(fam)
+        elif len(members) > 2 and members == everyone:
+            items.append(f"{fam}.* ({len(members)})")
+        elif len(members) > 1:
+            items.append(fam + ".{" + ", ".join(m[len(fam) + 1:] for m in members) + "}")
+        else:
+            items += members
+    if limit and len(items) > limit:
+        return ", ".join(items[:limit]) + f", +{len(items) - limit} more"
+    return ", ".join(items)
+
+
+def shorten(text: str, width: int) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= width else text[: width - 1].rstrip() + "…"
+
+
+def fix_first(entry: dict) -> Optional[dict]:
+    """The problem to fix first: the one breaking the most checks (known problems when nothing else fails)."""
+    return (entry["problems"] or entry["known_problems"] or [None])[0]
+
+
+LESSER_NOTE = ("lesser: get_last_lr() is wrong from load_state_dict() to the next step(); "
+               "every lr and momentum the optimizer used is exact")
+
+
+def kind_line(problem: dict) -> str:
+    """"divergence · mechanism: 'lr' repeats the schedule ...": what kind of problem, and how it shows."""
+    kind = problem.get("kind", "")
+    if kind in problems.LESSER:
+        return f"{kind} ({LESSER_NOTE})"
+    return f"{kind} · mechanism: {problem['mechanism']['text']}" if problem.get("mechanism") else kind
+
+
+def examples_line(problem: dict, limit: int = 6) -> Inline:
+    """"3 examples: `resume.canonical` step 2, group 0: expected 0.5, got 1.0; ...", or "" for one."""
+    examples = problem.get("examples") or []
+    if len(examples) < 2:
         return ""
-    where = f"optimizer step {d['step']}" + ("" if d.get("group") is None else f", param group {d['group']}")
-    rel = d.get("rel_error")
-    info = f" (relative error {rel:.3g})" if isinstance(rel, float) and rel else ""
-    return f"first divergence at {where}, field `{d['field']}`: expected `{show(d['expected'])}`, " \
-           f"got `{show(d['actual'])}`{info}"
+    out: list = [f"{len(examples)} examples: "]
+    for i, x in enumerate(examples[:limit]):
+        out += (["; "] if i else []) + [code(x["check"]), f" step {x['step']}"
+                                        + ("" if x.get("group") is None else f", group {x['group']}")
+                                        + f", '{x['field']}': expected {show(x['expected'])}, got {show(x['actual'])}"]
+    return out + ([f"; +{len(examples) - limit} more"] if len(examples) > limit else [])
+
+
+def problems_count(entry: dict) -> str:
+    n, k = len(entry["problems"]), len(entry["known_problems"])
+    return (counted(n, "problem") if n else "0") + (f" (+{k} known)" if k else "")
+
+
+def counts_line(entry: dict) -> str:
+    return ", ".join(f"{n} {v}" for v, n in entry["counts"].items()) or "no records"
+
+
+def verdict_counts(entries: list[dict]) -> str:
+    """"2 failing, 14 ok": how many targets have each verdict, worst first (the summary's heading)."""
+    counts = Counter(e["verdict"] for e in entries)
+    return ", ".join(f"{counts[v]} {v}" for v in (problems.FAILING, problems.KNOWN_ONLY, problems.OK)
+                     if counts.get(v)) or "none"
+
+
+def one_line(text: str) -> str:
+    return str(text).replace("\n", " ").replace("`", "'")
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def summary(entries: list[dict]) -> list:
+    """The per-target summary: verdict, distinct problems, what to fix first."""
+    out: list = [Heading(2, f"Targets ({len(entries)}: {verdict_counts(entries)})", "summary")]
+    if not entries:
+        return out + [Para("No target reported.")]
+    rows = []
+    cls = {problems.FAILING: "t-failing", problems.KNOWN_ONLY: "t-known", problems.OK: "t-ok"}
+    for e in problems.ordered(entries):
+        first = fix_first(e)
+        fix = Cell("—")
+        if first is not None:
+            which = ("known " if first["id"].startswith("K") else "") + first["id"]
+            fix = Cell([Span(which, href="#" + problem_anchor(e, first), cls="pid"),
+                        (" (lesser)" if first.get("lesser") else "") + ": " + shorten(problems.problem_label(first), 160)],
+                       sub=f"breaks {len(first['checks'])}: {compact_checks(first['checks'], e['checks'], limit=4)}")
+        failing = e["verdict"] == problems.FAILING
+        xpass = f" ({e['unexpected_passes']} xpass)" if e["unexpected_passes"] else ""
+        rows.append(({"data-target": e["name"], "data-verdict": e["verdict"]}, [
+            Cell(e["name"] if e["name"] != "-" else "(no target)", note=e.get("source") or ""),
+            Cell([Span(e["verdict"].upper() if failing else e["verdict"], bold=failing), xpass], cls[e["verdict"]]),
+            Cell(problems_count(e)), fix, Cell(counts_line(e), "checks")]))
+    return out + [Table(["target", "verdict", "problems", "fix first", "records"], rows, cls="summary",
+                        cols=["c-target", "c-verdict", "c-problems", "c-fix", "c-records"])]
+
+
+def problem_anchor(entry: dict, problem: dict) -> str:
+    return f"problem-{entry['name']}-{problem['id']}".replace(" ", "_")
+
+
+def problem_list(entries: list[dict], anchors: Optional[dict] = None) -> list:
+    """Each target's problems (root causes), then its known problems, each with the checks it breaks."""
+    anchors = anchors or {}
+    out: list = []
+    shared = problems.shared_causes(entries)
+    if shared:
+        out += [Heading(2, f"Known causes shared by several targets: {len(shared)}"),
+                Items([Item(f"{shorten(cause, 200)} — {len(names)} targets: {', '.join(names)}")
+                       for cause, names in shared])]
+    for title, key, ident in (("Problems", "problems", "problems"),
+                              ("Known problems (xfail)", "known_problems", "known-problems")):
+        mine = [e for e in problems.ordered(entries) if e[key]]
+        if not mine:
+            continue
+        n, records = sum(len(e[key]) for e in mine), sum(len(p["records"]) for e in mine for p in e[key])
+        out.append(Heading(2, f"{title}: {n} from {records} records", ident))
+        for e in mine:
+            out += [Heading(3, e["name"]), Items([_problem_item(e, p, anchors) for p in e[key]], True, "problems")]
+    return out
+
+
+def _problem_item(entry: dict, p: dict, anchors: dict) -> Item:
+    subs: list = [f"kind: {kind_line(p)}"]
+    subs += [f"what to fix: {p['fix']}"] if p.get("fix") else []
+    subs += [examples_line(p)] if examples_line(p) else []
+    subs += [["observed: ", code(shorten(t, 300))] for t in p.get("observed", [])] if p.get("reasons") else []
+    links: list = []
+    for rec in p["records"]:  # each check links to its failure section (HTML), or to its script
+        href = f"#{anchors[rec['id']]}" if rec["id"] in anchors else rec.get("reproducer") or ""
+        links += ([", "] if links else []) + [Span(rec["check"], code=True, href=href)]
+    verdicts = ", ".join(f"{k} {v}" for k, v in p["verdicts"].items())
+    subs.append([f"breaks {counted(len(p['checks']), 'check')} ({verdicts}): "] + links)
+    if p["example"].get("reproducer"):
+        subs.append([f"reproduce ({p['example']['check']}): ", code(f"python {{prefix}}{p['example']['reproducer']}")])
+    if p.get("also_known_as"):
+        subs.append(f"the same root cause as known problem {p['also_known_as']}")
+    lesser = " (lesser)" if p.get("lesser") else ""
+    return Item([Span(p["id"], bold=True, cls="pid"), f"{lesser} {problems.problem_label(p)}"], subs,
+                {"id": problem_anchor(entry, p), "data-problem": p["id"], "data-checks": len(p["checks"]),
+                 "data-kind": p.get("kind", "")})
+
+
+def run_section(report: dict) -> list:
+    lines: list = environment_lines(report) + [f"targets: {target_list(report)}"]
+    for entry in report.get("targets", []):
+        if entry.get("driven"):
+            lines.append(f"{entry['name']} is driven by {entry['driven']}")
+        if entry.get("inferred"):
+            how: list = []
+            for arg, text in entry["inferred"].items():
+                how += (["; "] if how else []) + [code(arg), f" {text}"]
+            lines.append([f"configs of {entry['name']} inferred from its signature: "] + how)
+    items = [Item(line) for line in lines + rejected_lines(report)]
+    items += [Item([f"target that did not load: ", Span(b["name"], bold=True), f": {b['problem']}"], cls="bad")
+              for b in report.get("broken_targets", [])]
+    return [Heading(2, "Run", "run"), Items(items, cls="env", anchor="environment")]
+
+
+def observation_sections(report: dict) -> list:
+    """The warnings each target emitted, and the checks that could not tell right from wrong."""
+    out: list = []
+    warned = [t for t in report.get("targets", []) if isinstance(t, dict) and t.get("warnings")]
+    if warned:
+        items = []
+        for t in warned:
+            total = t["warnings"]
+            kinds = [[f"{k['count']:,} × {k['category']} at ", code(k["where"]), ": " + one_line(k["first"])]
+                     for k in total["kinds"]]
+            items.append(Item(f"{t['name']}: {counted(total['count'], 'warning')} of "
+                              f"{counted(len(total['kinds']), 'kind')}", kinds))
+        out += [Heading(2, "Warnings the targets emitted", "warnings"),
+                Para("Counted while the suite ran each target, and kept out of the terminal; the first of each kind:"),
+                Items(items)]
+    blind = [r for r in report.get("records", []) if r.get("lr_never_changed")]
+    if blind:
+        out += [Heading(2, "Checks that could not tell right from wrong", "blind"),
+                Items([Item([f"{r.get('target')} · ", code(r.get("check")), f": {r['lr_never_changed']}"])
+                       for r in blind])]
+    return out
+
+
+def matrix_section(report: dict) -> list:
+    targets, checks, cells = matrix(report)
+    out: list = [Heading(2, "Target × check", "matrix")]
+    if not cells:
+        return out + [Para("No test reported.")]
+    rows = [[Cell(code(c))] + [_verdict_cell(cells.get((t, c))) for t in targets] for c in checks]
+    return out + [Table(["check"] + targets, rows, scroll=True)]
+
+
+def _verdict_cell(verdict: Optional[str]) -> Cell:
+    if verdict is None:
+        return Cell("·", "v-none")
+    return Cell(Span(MARK[verdict], bold=True) if verdict in MARK else verdict, f"v-{verdict}")
+
+
+FAMILIES = (
+    ("mismatch", "Constructor/checkpoint mismatch (`mismatch.*`)",
+     "Which value wins when the constructor argument on resume differs from the checkpoint."),
+    ("recipes", "Recipe safety (`recipe.*`)",
+     "Whether resuming with each recipe reproduces the uninterrupted trajectory (UNSAFE: first divergent step). "
+     "Supported recipes (canonical, last_epoch, fast_forward) must be safe; pitfall recipes are expected to be "
+     f"UNSAFE. `{STALE_CELL}`: every lr and momentum the resumed run used is exact, only `get_last_lr()` reports a "
+     "stale value from `load_state_dict()` to the next `step()` (a lesser problem)."),
+    ("placement", "Loop placement (`placement.*`)", ""),
+)
+
+
+def family_sections(report: dict) -> list:
+    out: list = []
+    for key, title, blurb in FAMILIES:
+        targets, names, got = family_table(report, key)
+        if not got:
+            continue
+        rows = [[Cell(n)] + [Cell(describe_result(key, got[(t, n)]), "bad" if result_is_bad(key, got[(t, n)]) else "")
+                             if (t, n) in got else Cell("·") for t in targets] for n in names]
+        out += [Heading(2, _inline(title), key)] + ([Para(_inline(blurb))] if blurb else [])
+        out.append(Table([key[:-1] if key.endswith("s") else key] + targets, rows, scroll=True))
+    return out
+
+
+def _inline(text: str) -> Inline:
+    """`text` with its `code` spans as Spans."""
+    parts = text.split("`")
+    return [code(p) if i % 2 else p for i, p in enumerate(parts) if p]
+
+
+def failure_section(r: dict, anchor: str = "", problem_id: Optional[str] = None) -> Section:
+    failure = r.get("failure") or {}
+    tag = f" ({problem_id})" if problem_id else ""
+    blocks: list = [Heading(3, [f"{r.get('target')} · ", code(r.get("check")), f" — {r['verdict']}{tag}"]),
+                    Para(["test ", code(r.get("id")), f" · {r.get('examples', 0)} examples tried"], "muted")]
+    d = failure.get("divergence")
+    if d:
+        blocks.append(Para(divergence_line(failure), "divergence"))
+        blocks.append(Table(["", "step", "group", "field", "expected", "actual"], [[
+            Cell("first divergence"), Cell(str(d.get("step"))), Cell(str(d.get("group"))), Cell(str(d.get("field"))),
+            Cell(show(d.get("expected"))), Cell(show(d.get("actual")), "bad")]], scroll=True))
+    blocks.append(Pre((r.get("message") or "(no message)").rstrip(), "message"))
+    if failure.get("trajectories"):
+        blocks.append(Plot(r))
+    if failure.get("reproducer"):
+        blocks.append(Para(["Reproduce without the suite: ", code(f"python {{prefix}}{failure['reproducer']}"), " (",
+                            Span("script", href=failure["reproducer"]), ", path relative to this page)"]))
+    if failure.get("hypothesis_reproduce"):
+        blocks.append(Para(["Replay in the suite: add ", code(failure["hypothesis_reproduce"]), " to the test."]))
+    attrs = {"class": "failure", "data-target": r.get("target"), "data-check": r.get("check"),
+             "data-verdict": r["verdict"], "id": anchor}
+    return Section(blocks, attrs)
+
+
+def page(report: dict) -> list:
+    """Every block of the report, in order; `{prefix}` in code spans is the reproducers' path prefix."""
+    bad = not (report.get("summary") or {}).get("ok", True)
+    out: list = [Heading(1, "LR-scheduler resume conformance report"),
+                 Para(Span(headline(report), bold=True), "headline bad" if bad else "headline", "headline")]
+    if not report.get("complete"):
+        out.append(Para([Span("This report is incomplete", bold=True), f": {report.get('incomplete_reason')}. "
+                         f"{len(report.get('not_run', []))} collected tests did not run."], "incomplete", "incomplete"))
+    entries = problems.by_target(report)
+    problem_of = {r["id"]: p["id"] for e in entries for p in e["problems"] + e["known_problems"] for r in p["records"]}
+    bad_records = failures(report)
+    anchors = {problems.record_id(r): f"rec-{i}" for i, r in enumerate(bad_records, 1)}
+    out += summary(entries) + problem_list(entries, anchors) + run_section(report) + observation_sections(report)
+    out += matrix_section(report) + family_sections(report)
+    out += [Heading(2, f"Failures ({len(bad_records)})", "failures")] + ([Para("None.")] if not bad_records else [])
+    out += [failure_section(r, anchors[problems.record_id(r)], problem_of.get(problems.record_id(r)))
+            for r in bad_records]
+    records = report.get("records", [])
+    xfails = [r for r in records if r["verdict"] == "xfail"]
+    if xfails:
+        items = []
+        for r in xfails:
+            pid = problem_of.get(problems.record_id(r))
+            repro = (r.get("failure") or {}).get("reproducer")
+            items.append(Item([f"{r.get('target')} · ", code(r.get("check")), f" ({pid})" if pid else "",
+                               f": {r.get('reason', '')}"]
+                              + ([" · reproducer ", Span(f"{{prefix}}{repro}", code=True, href=repro)] if repro else [])))
+        out += [Heading(2, f"Known failures (xfail, {len(xfails)})", "xfail"), Items(items)]
+    xpasses = [r for r in records if r["verdict"] == "xpass"]
+    if xpasses:
+        out += [Heading(2, f"Unexpected passes (xpass, {len(xpasses)})", "xpass"),
+                Para(["These known failures passed: fixed upstream? Update ", code("known_failures.py"), "."]),
+                Items([Item([f"{r.get('target')} · ", code(r.get("check")), f": {r.get('reason', '')}"])
+                       for r in xpasses])]
+    skips = Counter(r.get("reason", "") for r in records if r["verdict"] == "skip")
+    if skips:
+        out += [Heading(2, f"Skipped ({sum(skips.values())})", "skip"),
+                Items([Item(f"{n} × {reason}") for reason, n in skips.most_common()])]
+    not_run = report.get("not_run") or []
+    if not_run:
+        more = [Item(f"… and {len(not_run) - 200} more")] if len(not_run) > 200 else []
+        out += [Heading(2, f"Not run ({len(not_run)})", "not-run"), Items([Item(code(n)) for n in not_run[:200]] + more)]
+    return out
+
+
+# --------------------------------------------------------------------------- the command line's tables
+
+RECIPE_COLUMNS = [  # (recipe, heading)
+    ("canonical", "canonical"), ("last_epoch", "`last_epoch`"), ("fast_forward", "fast-forward"),
+    ("reset_lr_last_epoch", "reset lr, then `last_epoch`"), ("epoch_argument", "`step(epoch)` throughout"),
+    ("epoch_fast_forward", "one `step(k)`, then `step()`"),
+]
+RECIPE_DOCS = ("`step(epoch)` is deprecated by torch's own docs: "
+               "<https://docs.pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate>.")
+
+
+def recipe_cell(result, stale: bool = False) -> str:
+    """"Which resume recipe should I use?": `safe`, `drifts (1e-16)`, `wrong (step 3, lr)`, `raises (...)`, `·`."""
+    if result is None:
+        return "·"
+    if stale:  # only get_last_lr() was wrong, and only until the next step()
+        return STALE_CELL
+    div = result.divergence or {}
+    if result.outcome == results.SAFE:
+        return "safe"
+    if result.outcome == results.DRIFTS:
+        rel = div.get("rel_error")
+        return f"drifts ({rel:.0e})" if isinstance(rel, float) else "drifts"
+    if result.outcome == results.DIVERGES:
+        where = f"step {div['step']}" if div.get("step") is not None else "?"
+        return f"wrong ({where}, {div.get('field', 'lr')})"
+    if result.outcome == results.RAISES:
+        return f"raises ({(result.error or '?').split(':')[0]})"
+    return result.outcome
+
+
+def _from(report: dict, a: str = "") -> str:
+    env, suite = report.get("environment", {}), report.get("suite", {})
+    return (f"From {a}`{report.get('hypothesis', {}).get('profile')}` run of torch {env.get('torch')}, "
+            f"suite {suite.get('version')} ({(suite.get('git_sha') or '?')[:10]})")
+
+
+def recipe_table(report: dict) -> list:
+    """The recipe x target table, one row per target that has recipe results (`recipes` command)."""
+    found: dict = {}
+    stale: set = set()
+    for record in report.get("records", []):
+        for name, data in (record.get("recipes") or {}).items():
+            found.setdefault(record.get("target") or "-", {})[name] = result_of(results.RECIPES, data)
+            if stale_recipe(record, name):
+                stale.add((record.get("target") or "-", name))
+    rows = [[target] + [recipe_cell(found[target].get(name), (target, name) in stale) for name, _ in RECIPE_COLUMNS]
+            for target in sorted(found)]
+    return [Para(_from(report) + "."), Table(["scheduler"] + [h for _, h in RECIPE_COLUMNS], rows), Para(RECIPE_DOCS)]
+
+
+def driver_table(report: dict) -> list:
+    """The target x driver table: each cell the verdict of `driver.<name>` with its examples, a known failure
+    `xfail [n]` with its cause listed under the table (`drivers` command)."""
+    cells: dict = {}
+    causes: dict = {}  # reason -> (number, [(target, driver)])
+    for record in report.get("records", []):
+        check = record.get("check") or ""
+        if not check.startswith("driver."):
+            continue
+        driver, verdict = check[len("driver."):], record.get("verdict", "?")
+        text = f"{verdict} ({record.get('examples', '?')})"
+        if verdict == "xfail":
+            number, where = causes.setdefault(record.get("reason") or "?", (len(causes) + 1, []))
+            where.append((record.get("target"), driver))
+            text = f"xfail [{number}]"
+        cells.setdefault(record.get("target") or "-", {})[driver] = text
+    versions = report.get("environment", {}).get("drivers") or {}
+    drivers = [d for d in versions if any(d in row for row in cells.values())]
+    out: list = [Para(_from(report, "a ") + ": " + ", ".join(versions[d] for d in drivers) + "."),
+                 Table(["target"] + drivers, [[t] + [cells[t].get(d, "·") for d in drivers] for t in sorted(cells)])]
+    for reason, (number, where) in causes.items():
+        targets = sorted({t for t, _ in where})
+        out.append(Para(f"[{number}] {', '.join(sorted({d for _, d in where}))}, {counted(len(targets), 'target')} "
+                        f"({', '.join(targets)}): {reason}"))
+    return out

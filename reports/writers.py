@@ -7,8 +7,7 @@ import glob
 import os
 from collections import Counter
 
-from conformance.reports import html, model, problems, reproducers
-from conformance.reports.markdown import markdown
+from conformance.reports import html, markdown, model, problems, reproducers
 from conformance.reports.model import HAS_CASE
 
 REPRO_DIR = "reproducers"
@@ -52,6 +51,6 @@ def write_all(report: dict, directory: str, stem: str = "report") -> dict:
     prefix = "" if prefix == "." else prefix.replace(os.sep, "/") + "/"
     if prefix.startswith("../../"):
         prefix = os.path.abspath(directory) + "/"
-    model.write_atomic(os.path.join(directory, stem + ".md"), markdown(report, prefix))
+    model.write_atomic(os.path.join(directory, stem + ".md"), markdown.markdown(report, prefix))
     model.write_atomic(os.path.join(directory, stem + ".html"), html.render(report, directory))
     return report

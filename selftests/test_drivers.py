@@ -61,11 +61,12 @@ def test_a_schedule_that_cannot_repeat_itself_is_nondeterministic_not_a_resume_f
 
 def test_the_findings_table_is_the_committed_run():
     """reports/framework-findings.md's table is generated from the committed run, never edited by hand."""
-    from conformance.reports.driver_table import table
+    from conformance.reports.markdown import render
+    from conformance.reports.tables import driver_table
     from selftests.docs import committed_report, generated_section
 
     shown = generated_section("reports/framework-findings.md", "drivers-table")
-    assert shown == table(committed_report("frameworks-main"))
+    assert shown == render(driver_table(committed_report("frameworks-main")))
     assert "| StepLR |" in shown and "accelerate" in shown  # every built-in, every driver
 
 

@@ -24,7 +24,8 @@ import torch
 from filelock import FileLock
 
 from conformance.model.verdict import Divergence
-from conformance.reports import mechanisms, model, problems, recipe_table, reproducers
+from conformance.reports import mechanisms, model, problems, reproducers, tables
+from conformance.reports.markdown import render
 from conformance.reports.html import render as html
 from conformance.reports.markdown import markdown
 from conformance.reports.tables import describe_result, family_table, result_is_bad
@@ -168,7 +169,7 @@ def test_a_recipe_whose_only_fault_is_a_stale_reported_lr_is_not_unsafe():
     assert "stale get_last_lr()" in describe_result("recipes", cells[("S", "canonical")])
     assert not result_is_bad("recipes", cells[("S", "canonical")])
     assert describe_result("recipes", cells[("W", "canonical")]).startswith("UNSAFE")
-    rows = {line.split(" | ")[0]: line for line in recipe_table.table(rep).splitlines() if line.startswith("| ")}
+    rows = {line.split(" | ")[0]: line for line in render(tables.recipe_table(rep)).splitlines() if line.startswith("| ")}
     assert "stale get_last_lr()" in rows["| S"] and "wrong" not in rows["| S"]
     assert "wrong (step 3, lr)" in rows["| W"]
 
@@ -278,7 +279,7 @@ def test_a_class_with_a_stale_reported_lr_has_one_lesser_problem(real_report):
     targets = {t["name"]: t for t in real_report["targets"]}
     (p,) = targets["StaleLastLrAfterLoad"]["problems"]
     assert p["kind"] == problems.STALE_REPORT and p["lesser"] and len(p["checks"]) >= 3, p["checks"]
-    assert "safe lrs, stale get_last_lr() after load" in recipe_table.table(real_report)
+    assert "safe lrs, stale get_last_lr() after load" in render(tables.recipe_table(real_report))
 
 
 def test_a_forgotten_counter_is_one_problem_across_checks(real_report):

@@ -20,7 +20,7 @@ import struct
 
 import pytest
 
-from conformance.reports import model, problems, writers
+from conformance.reports import model, problems, tables, writers
 from conformance.reports.__main__ import main as cli
 from conformance.reports.markdown import markdown
 from selftests.test_reports import _Balanced, browser, headless
@@ -228,24 +228,24 @@ def test_summary_rows_verdicts_problems_and_what_to_fix_first():
     assert {n: e["verdict"] for n, e in rows.items()} == {
         "Clean": "ok", "Broken": "failing", "Known": "known failures only"}
     broken = rows["Broken"]
-    assert len(broken["problems"]) == 2 and problems.problems_count(broken) == "2 problems"
-    first = problems.fix_first(broken)
+    assert len(broken["problems"]) == 2 and tables.problems_count(broken) == "2 problems"
+    first = tables.fix_first(broken)
     assert first["id"] == "P1" and first["title"].startswith("UnpicklingError")
     assert first["checks"] == ["recipe.canonical", "recipe.fast_forward", "resume.canonical", "resume.multi",
                                "serialization.weights_only"]
-    assert problems.compact_checks(first["checks"], broken["checks"]) == \
+    assert tables.compact_checks(first["checks"], broken["checks"]) == \
         "recipe.{canonical, fast_forward}, resume.{canonical, multi}, serialization.weights_only"
-    assert problems.fix_first(rows["Known"])["id"] == "K1"
-    assert problems.problems_count(rows["Known"]) == "0 (+1 known)"
-    assert problems.fix_first(rows["Clean"]) is None
-    assert problems.counts_line(rows["Known"]) == "5 pass, 1 xfail, 1 skip"
+    assert tables.fix_first(rows["Known"])["id"] == "K1"
+    assert tables.problems_count(rows["Known"]) == "0 (+1 known)"
+    assert tables.fix_first(rows["Clean"]) is None
+    assert tables.counts_line(rows["Known"]) == "5 pass, 1 xfail, 1 skip"
 
 
 def test_compact_checks():
     ran = ["recipe.a", "recipe.b", "recipe.c", "resume.x", "resume.y", "determinism"]
-    assert problems.compact_checks(["recipe.a", "recipe.b", "recipe.c", "determinism"], ran) == \
+    assert tables.compact_checks(["recipe.a", "recipe.b", "recipe.c", "determinism"], ran) == \
         "determinism, recipe.* (3)"
-    assert problems.compact_checks(["recipe.a", "resume.x", "determinism"], ran, limit=2) == \
+    assert tables.compact_checks(["recipe.a", "resume.x", "determinism"], ran, limit=2) == \
         "determinism, recipe.a, +1 more"
 
 
@@ -266,7 +266,7 @@ def test_markdown_and_html_lead_with_the_summary(tmp_path):
     page = (tmp_path / "report.html").read_text()
     assert page.index('id="summary"') < page.index('id="problems"') < page.index('id="matrix"')
     assert '<tr data-target="Broken" data-verdict="failing">' in page
-    assert re.search(r'<li id="problem-Broken-P1" data-problem="P1" data-checks="5">', page)
+    assert re.search(r'<li id="problem-Broken-P1" data-problem="P1" data-checks="5"[ >]', page)
     assert "<script" not in page and "<link" not in page and 'src="http' not in page
     checker = _Balanced()
     checker.feed(page)
@@ -402,7 +402,7 @@ def test_25_targets_read_at_1280_px_without_scrolling_sideways(tmp_path):
 def test_known_causes_stay_apart_and_shared_ones_are_listed_once():
     """Two registered reasons that show the same divergence are two known problems; a reason
     registered on several targets (a framework's own failure) is listed once, with its targets."""
-    from conformance.reports.markdown import problems_md
+    from conformance.reports.markdown import render
     from conformance.reports.tables import headline
 
     recs = [dict(diverging("P", "driver.lightning"), verdict="xfail", reason="lightning saves early"),
@@ -412,6 +412,6 @@ def test_known_causes_stay_apart_and_shared_ones_are_listed_once():
     rows = {e["name"]: e for e in entries}
     assert sorted(p["reasons"][0] for p in rows["P"]["known_problems"]) == ["ignite's handler", "lightning saves early"]
     assert problems.shared_causes(entries) == [("lightning epoch end", ["A", "B"])]
-    text = "\n".join(problems_md(entries, ""))
+    text = render(tables.problem_list(entries))
     assert "## Known causes shared by several targets: 1" in text and "lightning epoch end — 2 targets: A, B" in text
     assert "4 known problems (4 xfail records, 3 causes)" in headline(report_of(recs, targets=["P", "A", "B"]))

@@ -341,7 +341,9 @@ def synthetic(torch="2.13.0", **verdicts):
             r["message"] = f"[{verdict}] target StepLR, check {check}\nthe reason"
             r["failure"] = {"divergence": {"step": 4, "group": 0, "field": "lr", "expected": 0.5,
                                            "actual": {"tensor": 0.25, "dtype": "torch.float64", "device": "cpu"},
-                                           "rel_error": 0.5},
+                                           "rel_error": 0.5, "describe": "first divergence at optimizer step 4, "
+                                           "param group 0, field 'lr': expected 0.5, got tensor(0.2500, "
+                                           "dtype=torch.float64) (relative error 0.5)"},
                             "trajectories": {"expected": [[[1.0, 0.9, 1.0]]] * 4 + [[[0.5, 0.9, 0.5]]],
                                              "actual": [[[1.0, 0.9, 1.0]]] * 4 + [[[0.25, 0.9, 0.25]]]},
                             "case": {"interruption_steps": [2]}}
@@ -375,7 +377,7 @@ def test_markdown_and_html_tables(tmp_path):
     assert "| gamma | checkpoint |" in md
     assert "| last_epoch | UNSAFE: diverges |" in md
     assert "## Known failures (xfail, 1)" in md and "## Unexpected passes (xpass, 1)" in md
-    assert "got `tensor(0.25, dtype=torch.float64)`" in md
+    assert "| first divergence | 4 | 0 | lr | 0.5 | tensor(0.25, dtype=torch.float64) |" in md
     html = (tmp_path / "report.html").read_text()
     checker = _Balanced()
     checker.feed(html)

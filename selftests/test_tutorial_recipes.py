@@ -173,11 +173,12 @@ def test_the_checks_apply_where_they_mean_something():
 
 def test_the_readme_table_is_the_committed_reports():
     """README's "Which resume recipe should I use?" table is generated, never edited by hand."""
-    from conformance.reports.recipe_table import table
+    from conformance.reports.markdown import render
+    from conformance.reports.tables import recipe_table
     from selftests.docs import committed_report, generated_section
 
     shown = generated_section("README.md", "recipes-table")
-    assert shown == table(committed_report("torch-2.13-main"))
+    assert shown == render(recipe_table(committed_report("torch-2.13-main")))
     assert "| StepLR | safe |" in shown  # the canonical recipe is exact for every built-in
 
 
