@@ -1,9 +1,10 @@
 """Same verdicts before and after a change: `python -m benchmarks.same_verdicts REF`.
 
-    python -m benchmarks.same_verdicts REF [--out DIR] [--jobs main contrib bestiary] [--reuse-before]
+    python -m benchmarks.same_verdicts REF [--after REF2] [--out DIR] [--jobs main contrib bestiary] [--reuse-before]
 
 Runs three jobs under the `ci` profile, once with the code at git REF (in its
-own worktree) and once with this checkout, then `python -m conformance.reports
+own worktree) and once with this checkout (or REF2, in a worktree of its own:
+other people's uncommitted work stays out), then `python -m conformance.reports
 compare BEFORE AFTER --strict` (this checkout's compare) on each pair:
 
 - main: the built-ins, with the torch-2.4.0 corpus (the README's command);
@@ -28,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from conformance.reports import compare, model  # noqa: E402
 from selftests import bestiary  # noqa: E402
 from selftests.test_bestiary import FILES, MEMBERS, SEPARATE  # noqa: E402
 
@@ -70,6 +72,7 @@ def worktree(ref: str, where: Path) -> Path:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("ref")
+    parser.add_argument("--after", help="a git ref to run instead of this checkout")
     parser.add_argument("--out", default="/tmp/same_verdicts")
     parser.add_argument("--jobs", nargs="+", default=["main", "contrib", "bestiary"])
     parser.add_argument("--reuse-before", action="store_true", help="keep OUT/before's reports where present")
@@ -77,6 +80,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     out = Path(args.out)
     src = worktree(args.ref, out / "src")
+    here = worktree(args.after, out / "src-after") if args.after else ROOT
     clean = True
     for job in args.jobs:
         before, after = out / "before" / job, out / "after" / job
@@ -84,12 +88,16 @@ def main(argv=None) -> int:
             print(f"{job} at {args.ref}: {run_job(src, job, before):.0f} s", flush=True)
         if args.before_only:
             continue
-        print(f"{job} here: {run_job(ROOT, job, after):.0f} s", flush=True)
+        print(f"{job} at {args.after or 'this checkout'}: {run_job(here, job, after):.0f} s", flush=True)
         cmd = [sys.executable, "-m", "conformance.reports", "compare", str(before / "report.json"),
                str(after / "report.json"), "--strict", "--md", str(out / f"{job}.comparison.md")]
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
         print(proc.stdout + proc.stderr, flush=True)
-        clean &= proc.returncode == 0 and "no change" in proc.stdout
+        c = compare.compare(model.load(str(before / "report.json")), model.load(str(after / "report.json")), True)
+        same = not (c.new_failures or c.fixed or c.changed or c.results or c.vanished or c.added)
+        print(f"{job}: {c.new['summary']['total']} records, "
+              f"{'the same verdicts and outcomes' if same else 'VERDICTS DIFFER'}", flush=True)
+        clean &= proc.returncode == 0 and same
     print("same verdicts" if clean else "verdicts differ", flush=True)
     return 0 if clean else 1
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from conformance.reports import model
+from conformance.reports import markdown as md, model, tables as t
 from conformance.reports.model import BAD, record_key
 from conformance.reports.tables import divergence_line, result_of
 
@@ -125,38 +125,27 @@ def _label(report: dict, path: str) -> str:
 
 
 def markdown(c: Comparison, old_path: str = "OLD", new_path: str = "NEW") -> str:
-    lines = ["# Conformance comparison", "", f"- before: {_label(c.old, old_path)}",
-             f"- after: {_label(c.new, new_path)}", ""]
     regressions = c.regressions
-    if regressions:
-        lines += [f"**REGRESSED**: {len(regressions)} regression(s).", ""]
-    else:
-        lines += ["**No regressions.**", ""]
-    lines += [f"- {w}" for w in c.warnings] + ([""] if c.warnings else [])
-
-    def table(title, header, rows):
-        lines.extend([f"## {title} ({len(rows)})", ""])
-        if not rows:
-            lines.extend(["None.", ""])
-            return
-        lines.append("| " + " | ".join(header) + " |")
-        lines.append("|" + "|".join("---" for _ in header) + "|")
-        for row in rows:
-            lines.append("| " + " | ".join(str(x).replace("|", "\\|").replace("\n", " ") for x in row) + " |")
-        lines.append("")
-
-    table("New failures", ["target", "check", "before", "after", "first divergence / message"],
-          [(k[0], f"`{k[1]}`", o or "(new test)", r["verdict"],
-            divergence_line(r.get("failure") or {}) or (r.get("message") or "").splitlines()[0:1] and
-            (r.get("message") or "").splitlines()[0]) for k, o, r in c.new_failures])
-    table("Fixed", ["target", "check", "before", "after"], [(k[0], f"`{k[1]}`", o, n) for k, o, n in c.fixed])
-    table("Changed verdicts", ["target", "check", "before", "after"],
-          [(k[0], f"`{k[1]}`", o, n) for k, o, n in c.changed])
-    table("Changed mismatch / recipe / placement outcomes", ["target", "family", "name", "before", "after", ""],
-          [(t, f, n, o, nw, "**regressed**" if bad else "") for t, f, n, o, nw, bad in c.results])
-    table("Vanished tests", ["target", "check", "last verdict"], [(k[0], f"`{k[1]}`", v) for k, v in c.vanished])
-    table("New tests", ["target", "check", "verdict"], [(k[0], f"`{k[1]}`", v) for k, v in c.added])
-    return "\n".join(lines).rstrip() + "\n"
+    blocks: list = [t.Heading(1, "Conformance comparison"),
+                     t.Items([t.Item(f"before: {_label(c.old, old_path)}"), t.Item(f"after: {_label(c.new, new_path)}")]),
+                     t.Para(t.Span(f"REGRESSED: {len(regressions)} regression(s)." if regressions else "No regressions.",
+                                   bold=True))]
+    blocks += [t.Items([t.Item(w) for w in c.warnings])] if c.warnings else []
+    for title, header, rows in (
+            ("New failures", ["target", "check", "before", "after", "first divergence / message"],
+             [(k[0], t.code(k[1]), o or "(new test)", r["verdict"], divergence_line(r.get("failure") or {})
+               or (r.get("message") or "").split("\n", 1)[0]) for k, o, r in c.new_failures]),
+            ("Fixed", ["target", "check", "before", "after"], [(k[0], t.code(k[1]), o, n) for k, o, n in c.fixed]),
+            ("Changed verdicts", ["target", "check", "before", "after"],
+             [(k[0], t.code(k[1]), o, n) for k, o, n in c.changed]),
+            ("Changed mismatch / recipe / placement outcomes", ["target", "family", "name", "before", "after", ""],
+             [(tg, f, n, o, nw, t.Span("regressed", bold=True) if bad else "") for tg, f, n, o, nw, bad in c.results]),
+            ("Vanished tests", ["target", "check", "last verdict"], [(k[0], t.code(k[1]), v) for k, v in c.vanished]),
+            ("New tests", ["target", "check", "verdict"], [(k[0], t.code(k[1]), v) for k, v in c.added])):
+        blocks.append(t.Heading(2, f"{title} ({len(rows)})"))
+        blocks.append(t.Table(header, [[t.Cell(x if isinstance(x, t.Span) else str(x)) for x in row] for row in rows])
+                      if rows else t.Para("None."))
+    return md.render(blocks)
 
 
 def text(c: Comparison) -> str:

@@ -22,11 +22,15 @@ from typing import Any, Iterable, Optional
 
 from conformance.plugin.record import jsonable  # noqa: F401 - the report's values, made where the test ran
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 # 1.1: typed family results (1.0 results are upgraded on read)
 # 1.2: each targets[] entry has verdict, problems and known_problems (root causes, see problems.py);
 #      summary has problems, known_problems, failing_targets. 1.0 and 1.1 reports are read as they
 #      are: the problems are worked out from the records whenever a report is rendered.
+# 1.3: a failure carries its raise as data (`details.exception`: type, phase, text) and the verdict's
+#      own first line (`summary`); problems group on those. A 1.0-1.2 record lacks them: compare and
+#      merge read it as before (they match on verdicts and results), and its raises group on type and
+#      phase, its other message-only failures on their verdict.
 
 PASS, FAIL, ERROR, NONDETERMINISTIC = "pass", "fail", "error", "nondeterministic"
 XFAIL, XPASS, SKIP = "xfail", "xpass", "skip"

@@ -276,7 +276,7 @@ def test_markdown_and_html_lead_with_the_summary(tmp_path):
 def test_report_json_has_problems_per_target(tmp_path):
     writers.write_all(mixed_report(), str(tmp_path))
     saved = json.loads((tmp_path / "report.json").read_text())
-    assert saved["schema_version"] == model.SCHEMA_VERSION == "1.2"
+    assert saved["schema_version"] == model.SCHEMA_VERSION == "1.3"
     by_name = {t["name"]: t for t in saved["targets"]}
     assert by_name["Broken"]["verdict"] == "failing"
     assert [len(p["checks"]) for p in by_name["Broken"]["problems"]] == [5, 1]
@@ -294,7 +294,7 @@ def test_a_1_1_report_is_read_and_rendered_with_problems(tmp_path):
     assert model.load(str(tmp_path / "old.json"))["schema_version"] == "1.1"
     assert cli(["render", str(tmp_path / "old.json"), "-o", str(tmp_path / "out")]) == 0
     new = json.loads((tmp_path / "out" / "report.json").read_text())
-    assert new["schema_version"] == "1.2" and new["targets"][1]["problems"]
+    assert new["schema_version"] == "1.3" and new["targets"][1]["problems"]
     assert "## Problems: 2 from 6 records" in (tmp_path / "out" / "report.md").read_text()
 
 
@@ -415,3 +415,17 @@ def test_known_causes_stay_apart_and_shared_ones_are_listed_once():
     text = render(tables.problem_list(entries))
     assert "## Known causes shared by several targets: 1" in text and "lightning epoch end — 2 targets: A, B" in text
     assert "4 known problems (4 xfail records, 3 causes)" in headline(report_of(recs, targets=["P", "A", "B"]))
+
+
+@pytest.mark.parametrize("example", ["torch-2.13-main/report.json", "pytorch-warmup-0.1.1-vs-0.2.0/new.json"])
+def test_a_committed_report_of_an_older_suite_is_compared_merged_and_rendered(tmp_path, example):
+    """Reports written before the records carried raises as data (schema 1.0 and 1.2) still read."""
+    old = f"reports/examples/{example}"
+    assert cli(["compare", old, old, "--strict"]) == 0
+    assert cli(["merge", old, "-o", str(tmp_path / "merged")]) == 0
+    assert cli(["render", old, "-o", str(tmp_path / "out")]) == 0
+    saved = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert saved["schema_version"] == model.SCHEMA_VERSION
+    assert sum(len(t["problems"]) for t in saved["targets"]) == saved["summary"]["problems"]
+    md = (tmp_path / "out" / "report.md").read_text()
+    assert md.index("## Targets (") < md.index("## Target × check")
