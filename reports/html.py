@@ -66,10 +66,10 @@ def _attrs(attrs: dict) -> str:
     return "".join(f' {k}="{_e(v)}"' for k, v in attrs.items() if v not in (None, ""))
 
 
-def _cell(cell, name: bool) -> str:
+def _cell(cell, first: bool, name: bool) -> str:
     if not isinstance(cell, t.Cell):
         cell = t.Cell(str(cell))
-    text = _breakable(cell.text) if name and isinstance(cell.text, str) else inline(cell.text)
+    text = _breakable(cell.text) if first and isinstance(cell.text, str) else inline(cell.text)
     text += f'<div class="src">{inline(cell.note)}</div>' if cell.note else ""
     text += f'<div class="checks">{inline(cell.sub)}</div>' if cell.sub else ""
     cls = ("name " if name else "") + cell.cls
@@ -85,7 +85,7 @@ def _table(b: t.Table) -> str:
                                        for i, h in enumerate(b.header)) + "</tr></thead><tbody>")
     for row in b.rows:
         attrs, cells = row if isinstance(row, tuple) else ({}, row)
-        out.append(f"<tr{_attrs(attrs)}>" + "".join(_cell(c, i < names) for i, c in enumerate(cells)) + "</tr>")
+        out.append(f"<tr{_attrs(attrs)}>" + "".join(_cell(c, i == 0, i < names) for i, c in enumerate(cells)) + "</tr>")
     out.append("</tbody></table>")
     text = "".join(out)
     return f'<div class="scroll">{text}</div>' if b.scroll else text
