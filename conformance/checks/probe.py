@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from hypothesis import find, settings
+from hypothesis import Phase, find, settings
 
 from conformance.harness.errors import TargetError
 from conformance.harness.live import fresh
@@ -44,9 +44,16 @@ def probe(target) -> Probe:
     return _PROBES[key]
 
 
+# The first example Hypothesis generates is the simplest (every choice at its minimum), and a
+# derandomized search makes any later one the same on every machine. Shrinking it as well cost
+# 1-11 s per target and process (355 s over 65 targets, 0.5 s without) and changed no config's
+# keys but OneCycleLR's optional momenta.
+_SIMPLEST = settings(database=None, max_examples=20, derandomize=True, phases=[Phase.generate])
+
+
 def _look(target) -> Probe:
     try:
-        case = find(cases(target), lambda c: True, settings=settings(database=None, max_examples=20))
+        case = find(cases(target), lambda c: True, settings=_SIMPLEST)
     except Exception as exc:  # noqa: BLE001 - a broken strategy is reported by the checks themselves
         return Probe(None, None, None, f"the config strategy failed: {type(exc).__name__}: {exc}")
     try:
