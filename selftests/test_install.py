@@ -79,7 +79,7 @@ def installed(tmp_path_factory):
     code, out = run([sys.executable, "-m", "venv", str(base / "venv")], cwd=base)
     assert code == 0, out
     python = base / "venv" / "bin" / "python"
-    pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    pip = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-compile"]
     lock = ROOT / "requirements" / "lock.txt"
     torch_pin = next(line.strip() for line in lock.read_text().splitlines() if line.startswith("torch=="))
     for args in ([torch_pin], ["-c", str(lock), str(wheel)]):  # torch first: the local CPU wheel
