@@ -28,7 +28,9 @@ NAMES = ("UnsafeAndOffByOne", "NeedsUnsafeUnpickling", "NoStateDict")
 @pytest.fixture(scope="session")
 def root_causes_run(shared_dir):
     targets = [f"--target=selftests.bestiary:{name}" for name in NAMES]
-    return run_suite(shared_dir, "root_causes", [*targets, "--lrc-timeout=0", *FILES])
+    # UnsafeAndOffByOne is asserted on two checks only; the other two run every check.
+    wanted = "not UnsafeAndOffByOne or weights_only or resume_canonical"
+    return run_suite(shared_dir, "root_causes", [*targets, "--lrc-timeout=0", "-k", wanted, *FILES])
 
 
 def _tests(run, name):
