@@ -36,7 +36,7 @@ from conformance.checks.search import Probe, search
 from conformance.harness.errors import Rejected, TargetError
 from conformance.harness.oracle import check_resume, guarded, uninterrupted, verdict_for
 from conformance.harness.recipes import PITFALLS, SUPPORTED, TUTORIAL, last_epoch_without_optimizer
-from conformance.harness.run import run
+from conformance.harness.run import reference, resumed
 from conformance.model.case import Case
 from conformance.model.results import DIVERGES, DRIFTS, RAISES, RECIPES, SAFE, RecipeResult
 from conformance.model.trajectory import Value
@@ -126,8 +126,8 @@ def check_tutorial(target: TargetSpec, case: Case, name: str) -> Verdict:
 
     def body():
         try:
-            expected = run(target, case, interruptions=(), epoch_stepping=stepping)
-            actual = run(target, case, recipe=TUTORIAL[name], epoch_stepping=stepping)
+            expected = reference(target, case, epoch_stepping=stepping)
+            actual = resumed(target, case, recipe=TUTORIAL[name], epoch_stepping=stepping)
         except TargetError as exc:
             found = result(name, RAISES, error=short_error(exc), case=case.describe(), info={"docs": docs})
             return Verdict(target.name, check, PASS, case, message=f"the {name} recipe raises {found.error}",
@@ -157,14 +157,14 @@ def _probe(target: TargetSpec, name: str):
     def probe(case: Case) -> Probe:
         expected = uninterrupted(target, case)
         try:
-            actual = run(target, case, recipe=PITFALLS[name])
+            actual = resumed(target, case, recipe=PITFALLS[name])
         except TargetError as exc:
             divergence, raised = None, short_error(exc)
         else:
             divergence, raised = first_divergence(expected.records, actual.records), ""
         if divergence is None and not raised:
             return Probe()
-        if first_divergence(expected.records, run(target, case).records) is not None:
+        if first_divergence(expected.records, resumed(target, case).records) is not None:
             return Probe()  # the target's own resume bug; resume.canonical reports it
         return Probe(divergence, raised)
 
@@ -195,8 +195,8 @@ def check_pitfall(target: TargetSpec, name: str, cases, max_examples: int) -> Ve
 
 def _counterexample(target: TargetSpec, check: str, name: str, case: Case, seen: Divergence) -> Verdict:
     def body():
-        expected = run(target, case, interruptions=())
-        again = first_divergence(expected.records, run(target, case, recipe=PITFALLS[name]).records)
+        expected = reference(target, case)
+        again = first_divergence(expected.records, resumed(target, case, recipe=PITFALLS[name]).records)
         if repr(again) != repr(seen):
             return Verdict(target.name, check, FAIL, case, seen,
                            message=f"the {name} counterexample does not replay: the search saw the "
@@ -227,9 +227,9 @@ def check_last_epoch_without_optimizer(target: TargetSpec, case: Case) -> Verdic
     restorable(case, NO_OPTIMIZER)
 
     def body():
-        expected = run(target, case, interruptions=())
+        expected = reference(target, case)
         try:
-            actual = run(target, case, recipe=last_epoch_without_optimizer)
+            actual = resumed(target, case, recipe=last_epoch_without_optimizer)
         except TargetError as exc:
             return _judge_error(target, case, check, exc)
         div = first_divergence(expected.records, actual.records)

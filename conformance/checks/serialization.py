@@ -15,7 +15,7 @@ import torch
 
 from conformance.model.case import Case
 from conformance.harness.errors import TargetError, calling, exception_facts
-from conformance.harness.run import run
+from conformance.harness.run import resumed
 from conformance.harness.media import through_deepcopy
 from conformance.harness.oracle import compare, guarded
 from conformance.harness.recipes import canonical
@@ -57,7 +57,7 @@ def check_weights_only(target: TargetSpec, case: Case, check: str = "serializati
                 problems.append(f"the state_dict changed in the round trip: {changed}")
             return ckpt
 
-        run(target, case, medium="deepcopy", on_checkpoint=probe)
+        resumed(target, case, medium="deepcopy", on_checkpoint=probe)
         if problems:
             return Verdict(target.name, check, FAIL, case, message=problems[0],
                            details={"exception": raised[0]} if raised[0] else {})
@@ -88,7 +88,7 @@ def check_no_mutation(target: TargetSpec, case: Case, check: str = "serializatio
             given.append((ckpt, before))
             return session
 
-        run(target, case, recipe=load_and_compare)
+        resumed(target, case, recipe=load_and_compare)
         for ckpt, before in given:
             changed = difference(before, ckpt["scheduler"])
             if changed and not problems:
@@ -116,7 +116,7 @@ def check_load_twice(target: TargetSpec, case: Case, check: str = "serialization
     """
 
     def body():
-        first = run(target, case)
+        first = resumed(target, case)
         held = list(first.checkpoints)
         loads = iter(held)
 
@@ -124,7 +124,7 @@ def check_load_twice(target: TargetSpec, case: Case, check: str = "serialization
             return canonical(target_, case_, next(loads))
 
         try:
-            second = run(target, case, recipe=from_held)
+            second = resumed(target, case, recipe=from_held)
         except TargetError as exc:
             if exc.phase != "load_state_dict":
                 raise
@@ -169,8 +169,8 @@ def check_delayed(target: TargetSpec, case: Case, delay: int, check: str = "seri
                                f"while the original took {delay} more steps: {changed}")
             return ckpt
 
-        expected = run(target, case, on_checkpoint=immediate)
-        actual = run(target, case, on_checkpoint=delayed)
+        expected = resumed(target, case, on_checkpoint=immediate)
+        actual = resumed(target, case, on_checkpoint=delayed)
         what = (f"the state_dict() was written {delay} scheduler steps after it was taken; the run "
                 "resumed from it differs from the one resumed from a copy taken at once")
         if changes:
@@ -200,8 +200,8 @@ def check_deepcopy(target: TargetSpec, case: Case, check: str = "serialization.d
     """A resume through `copy.deepcopy` in memory equals the resume through a file."""
 
     def body():
-        expected = run(target, case, medium="file")
-        actual = run(target, case, medium="deepcopy")
+        expected = resumed(target, case, medium="file")
+        actual = resumed(target, case, medium="deepcopy")
         return compare(target, case, check, expected, actual,
                        "the run resumed from an in-memory copy.deepcopy of the checkpoint differs from "
                        "the run resumed through a file (torch.save, torch.load(weights_only=True))")

@@ -12,7 +12,7 @@ from typing import Callable, Optional
 from conformance.harness import timelimit
 from conformance.model.case import Case
 from conformance.harness.errors import CheckpointError, Rejected, SuiteError, TargetError
-from conformance.harness.run import RunResult, run
+from conformance.harness.run import RunResult, reference, resumed
 from conformance.harness.recipes import canonical
 from conformance.spec import TargetSpec
 from conformance.model.verdict import ERROR, FAIL, NONDETERMINISTIC, PASS, Verdict, first_divergence
@@ -110,7 +110,7 @@ def verdict_for(target: TargetSpec, check: str, case: Case, exc: Exception) -> V
 def uninterrupted(target: TargetSpec, case: Case) -> RunResult:
     """The uninterrupted run; `Rejected` when it raises (the case is invalid for the target)."""
     try:
-        return run(target, case, interruptions=())
+        return reference(target, case)
     except TargetError as exc:
         raise Rejected(str(exc), f"{type(exc.exc).__name__} in {exc.phase}()") from exc
     except CheckpointError as exc:
@@ -141,7 +141,7 @@ def outside_domain(target: TargetSpec, verdict: Verdict) -> Optional[Rejected]:
 def nondeterminism(target: TargetSpec, case: Case, check: str, first: RunResult, again: Callable = None,
                    where: str = ""):
     """Run the reference again (`again()`, else the suite's loop); `nondeterministic` if it differs from `first`."""
-    second = again() if again is not None else run(target, case, interruptions=())
+    second = again() if again is not None else reference(target, case)
     div = first_divergence(first.records, second.records)
     if div is None:
         return None
@@ -205,7 +205,7 @@ def compare(target, case, check, expected: RunResult, actual: RunResult, what: s
 
 def check_determinism(target: TargetSpec, case: Case, check: str = "determinism") -> Verdict:
     def body():
-        first = run(target, case, interruptions=())
+        first = reference(target, case)
         return nondeterminism(target, case, check, first) or Verdict(target.name, check, PASS, case)
 
     return guarded(target, check, case, body)
@@ -222,8 +222,8 @@ def check_resume(
     """
 
     def body():
-        expected = run(target, case, interruptions=())
-        actual = run(target, case, recipe=recipe, medium=medium)
+        expected = reference(target, case)
+        actual = resumed(target, case, recipe=recipe, medium=medium)
         what = f"the run resumed with the {recipe.__name__} recipe differs from the uninterrupted run"
         verdict = compare(target, case, check, expected, actual, what)
         if verdict.ok:

@@ -180,25 +180,6 @@ def _loop(target: TargetSpec, case: Case, start: Callable, stops: set, interrupt
     return result
 
 
-def run(
-    target: TargetSpec,
-    case: Case,
-    recipe: Callable = canonical,
-    interruptions: Optional[tuple] = None,
-    medium: Optional[str] = None,
-    on_checkpoint: Optional[Callable] = None,
-    epoch_stepping: bool = False,
-    resume_from: Optional[dict] = None,
-    hand_over: Optional[Callable[[dict], list]] = None,
-) -> RunResult:
-    """The older single entry, kept for its callers: `reference` when nothing is interrupted or resumed,
-    else `resumed` with the same arguments. New code calls one of the two."""
-    if resume_from is None and not (case.plan.interruptions if interruptions is None else interruptions):
-        return reference(target, case, epoch_stepping=epoch_stepping)
-    return resumed(target, case, recipe, interruptions=interruptions, medium=medium, on_checkpoint=on_checkpoint,
-                   resume_from=resume_from, hand_over=hand_over, epoch_stepping=epoch_stepping)
-
-
 def rest_of_run(target: TargetSpec, case: Case, checkpoint: dict) -> list:
     """The records of `case` resumed from `checkpoint` (canonical recipe): what another process runs."""
     return resumed(target, case, resume_from=checkpoint).records
