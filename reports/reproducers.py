@@ -470,7 +470,7 @@ def run(interrupt):
                     sched_steps += 1
                     continue
                 target = 1.0 + (opt_steps % 7) / 7.0
-                scale = s.scaler.get_scale() if s.scaler is not None else 1.0
+                scale = s.scaler.scale(torch.ones(())).item() if s.scaler is not None else 1.0
                 for p in s.params:
                     grad = (p.detach() - target) * (2.0 * scale)
                     if opt_steps in SKIPS:

@@ -62,9 +62,6 @@ class Kind:
     factory: Optional[str] = None  # build through `from MODULE import NAME` (a library's factory)
 
 
-AMP_DRIFT = ("the template reads s.scaler.get_scale() before the first scaler.step(), where the harness calls "
-             "scaler.scale(), which creates the scale: the script raises ('_scale is None') and exits 2")
-
 KINDS = [
     # How the script builds the target: torch's own, a class by MODULE:ATTR, a library's factory, the suite's record.
     Kind("torch", lambda: BY_NAME["StepLR"], "resume.canonical",
@@ -97,10 +94,9 @@ KINDS = [
          Case(OptimizerSetup("ASGD", (1.0,)), {"step_size": 1, "gamma": 0.5}, Plan(3, (1, 2), medium="dcp")), PASS),
     Kind("dcp_known", lambda: BY_NAME["MultiStepLR"], "resume.multi", _known("MultiStepLR", "resume.multi"), FAIL),
     # The loop shape: a GradScaler with skipped steps, a metric.
-    pytest.param(Kind("amp", lambda: BY_NAME["StepLR"], "resume.canonical",
-                      Case(SGD, {"step_size": 1, "gamma": 0.5}, Plan(4, (2,), skips=frozenset({0, 2})),
-                           Loop("amp", batches=2, scaler=True)), PASS),
-                 marks=pytest.mark.xfail(strict=True, reason=AMP_DRIFT), id="amp"),
+    Kind("amp", lambda: BY_NAME["StepLR"], "resume.canonical",
+         Case(SGD, {"step_size": 1, "gamma": 0.5}, Plan(4, (2,), skips=frozenset({0, 2})),
+              Loop("amp", batches=2, scaler=True)), PASS),
     Kind("metric", lambda: BY_NAME["ReduceLROnPlateau"], "resume.canonical",
          Case(SGD, {"mode": "min", "factor": 0.5, "patience": 0}, Plan(5, (2,), (1.0, 1.0, 0.9, 0.9, 0.9)),
               Loop("metric", batches=2)), PASS),
