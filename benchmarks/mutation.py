@@ -33,6 +33,12 @@ WHY = {
         "a real blind spot under ci's examples: the lost count shows only as torch's 'lr_scheduler.step() before "
         "optimizer.step()' warning when the first optimizer step after a resume is skipped (a GradScaler inf step); "
         "the warning-on-resume comparison of placement.amp would catch it, but StepLR's ci draw did not skip that step"),
+    "cosine_resume_branch_off": (
+        "probably equivalent, not confirmed: without its last_epoch=1 branch a resume falls into the chainable "
+        "branch, which starts from the loaded lr of epoch 0, the base lr"),
+    "onecycle_phase_boundary": (
+        "equivalent: at the boundary step the next phase is taken at pct 0, whose start value is the previous "
+        "phase's end value"),
 }
 
 
