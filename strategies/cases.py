@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import assume, strategies as st
 
 from conformance.model.case import Case
 from conformance.model.change import DEFAULT, Change, optimizer_lr
 from conformance.model.loop import PER_STEP, Loop
 from conformance.model.statediff import difference
-from conformance.strategies.optimizers import optimizer_setups
+from conformance.strategies.optimizers import has_momentum, optimizer_setups
 from conformance.strategies.plans import MAX_EPOCHS, plans
 
 
@@ -55,4 +57,11 @@ def mismatch_cases(draw, target, param: str, max_epochs: int = 60):
     old, new = case.config.get(param, DEFAULT), other.get(param, DEFAULT)
     # Equal values (or both left out) change nothing.
     assume(old is not new and (DEFAULT in (old, new) or difference(old, new) is not None))
-    return case, Change(param, old, new)
+    change = Change(param, old, new)
+    # The resumed scheduler is built with the changed config, so the optimizer must fit it too: turning
+    # cycle_momentum on needs a momentum or betas. Drawn again only then, so other cases stay as they were.
+    needs = target.needs(change.apply(case).config)
+    if needs.momentum and not has_momentum(case.setup.name, case.setup.kwargs):
+        setup = draw(optimizer_setups(needs, groups=st.just(case.setup.groups)), label="optimizer for both configs")
+        case = replace(case, setup=setup)
+    return case, change
