@@ -422,6 +422,34 @@ KNOWN_FAILURES: list[KnownFailure] = [
         signature=_diverged(1, Value(1.0, 'torch.float32', 'cpu'), Value(0.5, 'torch.float32', 'cpu'), 'last_lr'),
         example=_case(SEQUENTIAL, 2, (1,), OptimizerSetup("ASGD", (1.0,), tensor_lr=True)),
     ) for check in ("distributed.ranks", "distributed.2_to_1", "distributed.1_to_2")],
+    # Found under the thorough profile: the TypeError of the dcp medium above, on the ranks.
+    *[KnownFailure(
+        "SequentialLR", check,
+        "Through DCP a MultiStepLR child's `milestones` Counter comes back with string twins of its int keys; "
+        "SequentialLR's switch to that child calls its closed form, which sorts the mixed keys: TypeError at "
+        "the milestone after a resume on the ranks (as in one process through the dcp medium)",
+        link=ISSUE_153842, relation="same bug", versions="2.13.0",
+        signature=_raised(ERROR, "step", "RemoteError",
+                          "SequentialLR raised in step(): RemoteError: TypeError: '<' not supported between "
+                          f"instances of 'str' and 'int' ({where})"),
+        example=_case(SEQUENTIAL_MULTISTEP, 3, (1,)),
+    ) for check, where in (("distributed.ranks", "on rank 0 of 2"), ("distributed.2_to_1", "in the resumed process"),
+                           ("distributed.1_to_2", "on rank 0 of 2"))],
+    KnownFailure(
+        "SequentialLR", "mismatch.dcp.milestones",
+        "The same aliasing as distributed.* above: with tensor lrs the fresh SequentialLR's _last_lr is its first "
+        "child's, so through DCP get_last_lr() comes back as the first child's, which neither run has (found "
+        "under the thorough profile)",
+        versions="2.13.0",
+        signature=_diverged(1, Value(1.0, 'torch.float32', 'cpu'), Value(0.5, 'torch.float32', 'cpu'), 'last_lr'),
+        example=(Case(OptimizerSetup("ASGD", (1.0, 0.5), tensor_lr=True),
+                      {"schedulers": [("ConstantLR", {"factor": 0.5, "total_iters": 0}),
+                                      ("ConstantLR", {"factor": 1.0, "total_iters": 0}),
+                                      ("ConstantLR", {"factor": 0.5, "total_iters": 1})], "milestones": [1, 3]},
+                      Plan(3, (1,), medium="dcp")),
+                 Change("milestones", [1, 3], [1, 2])),
+        medium="dcp", when=lambda case, options: case.setup.tensor_lr, when_doc="tensor lrs",
+    ),
     KnownFailure(
         "SequentialLR", "mismatch.dcp.base_lr",
         "The same aliasing as distributed.* above: with tensor lrs the fresh SequentialLR's _last_lr is its first "
