@@ -7,6 +7,8 @@ None (no model comparison), every `test_mutant_is_caught` case fails, while
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from conformance.checks import reference
@@ -142,3 +144,32 @@ def test_documented_examples():
     seq = expected("SequentialLR", {"schedulers": [("ConstantLR", {"factor": 0.1, "total_iters": 20}),
                                                    ("ExponentialLR", {"gamma": 0.9})], "milestones": [20]}, one, 23)
     assert [round(r[0][0], 6) for r in seq[19:23]] == [0.005, 0.05, 0.045, 0.0405]
+
+
+# Found under `thorough`: two chained cosines whose eta_min equals the (float32) lr. Past T_max the documented
+# recursion eta_min + (lr - eta_min) * ratio multiplies the difference of two nearly equal numbers by up to
+# 2 T_max^2 / pi^2, so the model's float64 rounding of lr - eta_min grew to 449 ulp against torch's float32.
+CHAINED_COSINES = Case(OptimizerSetup("ASGD", (0.001,), {}, tensor_lr=True),
+                       {"schedulers": [("CosineAnnealingLR", {"T_max": 73, "eta_min": 0.001}),
+                                       ("MultiStepLR", {"gamma": 0.5144154548477164, "milestones": [149]}),
+                                       ("CosineAnnealingLR", {"T_max": 73, "eta_min": 0.001})]},
+                       Plan(116, (72,)))
+
+
+def test_a_recursions_own_amplification_of_rounding_is_in_the_budget():
+    assert _judge(BY_NAME["ChainedScheduler"], CHAINED_COSINES, "reference.schedule").status == PASS
+
+
+def test_past_t_max_a_wrong_cosine_is_still_caught():
+    """The budget grows with the amplification, not enough to hide a schedule 0.1% off past T_max."""
+    import torch
+
+    class LateDrift(torch.optim.lr_scheduler.CosineAnnealingLR):
+        def get_lr(self):
+            lrs = super().get_lr()
+            return [lr * 1.001 for lr in lrs] if self.last_epoch > self.T_max else lrs
+
+    target = replace(BY_NAME["CosineAnnealingLR"], build=lambda opt, c: LateDrift(opt, **c))  # judged by its model
+    case = Case(OptimizerSetup("SGD", (0.1,), {"momentum": 0.9}), {"T_max": 10, "eta_min": 0.05}, Plan(18, (5,)))
+    verdict = _judge(target, case, "reference.schedule")
+    assert verdict.status == FAIL and verdict.divergence.step == 11, verdict.explain()

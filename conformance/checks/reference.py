@@ -48,7 +48,7 @@ from conformance.model.case import Case
 from conformance.model.optimizer import momentum_of
 from conformance.model.trajectory import FIELDS, Value, number
 from conformance.model.verdict import FAIL, PASS, Divergence, Verdict
-from conformance.reference import MODELS, Initial, Undefined, expected, period
+from conformance.reference import MODELS, Initial, Undefined, expected, period, steps_of_rounding
 from conformance.spec import TargetSpec
 
 SOURCE = "torch"  # the models describe torch's built-ins only
@@ -80,10 +80,11 @@ def _as_judged(value: Any) -> Any:
     return value
 
 
-def compare(records: list, model: list, initial: Initial, extra: int = 0) -> Optional[tuple]:
+def compare(records: list, model: list, initial: Initial, extra: int = 0, carried: Optional[list] = None) -> Optional[tuple]:
     """The first value beyond rounding: (Divergence, ulps apart, budget in ulps), or None.
 
-    The budget at step t is `ROUNDING_ULPS` per step taken, t + 1 (construction counts), plus `extra`
+    The budget at step t is `ROUNDING_ULPS` per step taken, t + 1 (construction counts), or the steps'
+    rounding a recursion carries there (`carried[t]`, `reference.steps_of_rounding`), plus `extra`
     (a cyclic schedule's period: see `reference.PERIODS`).
     """
     scales: dict = {}
@@ -102,10 +103,11 @@ def compare(records: list, model: list, initial: Initial, extra: int = 0) -> Opt
                     continue
                 scale = scales[g, "lr" if name == "last_lr" else name]
                 judged = _as_judged(actual)
-                if float(judged) == exp or not beyond_rounding(judged, exp, scale, t + 1 + extra):
+                steps = (carried[t] if carried else t + 1) + extra
+                if float(judged) == exp or not beyond_rounding(judged, exp, scale, steps):
                     continue
                 apart, _ = ulps(judged, exp)
-                return Divergence(t, g, name, exp, actual), apart, ROUNDING_ULPS * (t + 1 + extra)
+                return Divergence(t, g, name, exp, actual), apart, round(ROUNDING_ULPS * steps)
     if len(records) != len(model):
         return Divergence(min(len(records), len(model)), None, "optimizer steps taken", len(model),
                           len(records)), 0.0, 0
@@ -127,7 +129,8 @@ def check_reference(target: TargetSpec, case: Case, check: str = "reference.sche
                              case.plan.metrics)
         except Undefined as exc:
             raise Rejected(f"outside the reference model: {exc}", "no documented value") from exc
-        found = compare(result.records, model, initial, period(target.name, case.config))
+        carried = steps_of_rounding(target.name, case.config, len(result.records))
+        found = compare(result.records, model, initial, period(target.name, case.config), carried)
         if found is None:
             return Verdict(target.name, check, PASS, case)
         div, apart, budget = found
@@ -140,7 +143,8 @@ def check_reference(target: TargetSpec, case: Case, check: str = "reference.sche
         where = (f"at optimizer step {div.step} (after {div.step} scheduler {how} calls), param group {div.group}, "
                  f"field {div.field!r}: the documented schedule gives {div.expected!r}, {target.name} has "
                  f"{div.actual!r}: {apart:.3g} ulp apart, beyond the rounding budget of {budget} ulp "
-                 f"({ROUNDING_ULPS} per step taken{' and per step of its period' if extra else ''})"
+                 f"({ROUNDING_ULPS} per step taken{' and per step of its period' if extra else ''}"
+                 f"{', grown where its recursion amplifies rounding' if carried[div.step] > div.step + 1 else ''})"
                  ) if div.group is not None else (
                  f"the run took {div.actual} optimizer steps, the model has {div.expected}")
         message = f"{run_is} departs from the documented schedule {where}"

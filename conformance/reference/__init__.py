@@ -35,12 +35,40 @@ PERIODS = {
     "OneCycleLR": lambda c: c["total_steps"],
 }
 
-__all__ = ["MODELS", "PERIODS", "Initial", "Undefined", "expected", "period"]
+__all__ = ["MODELS", "PERIODS", "Initial", "Undefined", "expected", "period", "steps_of_rounding"]
 
 
 def period(name: str, config: dict) -> int:
     """Steps of rounding a schedule's position carries beyond the steps taken (0 for most)."""
     return PERIODS[name](config) if name in PERIODS else 0
+
+
+def steps_of_rounding(name: str, config: dict, steps: int) -> list:
+    """Per epoch t, how many steps' rounding its value may carry: t + 1, or more where a recursion torch
+    runs (CosineAnnealingLR's, alone or as a child) amplifies the errors before it (`Factor.amplification`).
+    """
+    def gain(t: int) -> float:
+        if name in decay.SIMPLE:
+            return decay.factors(name, config, 1)[0].amplification(t)
+        if name == "ChainedScheduler":
+            out = 1.0
+            for child, cfg in config["schedulers"]:
+                fs = decay.factors(child, cfg, 1)
+                out *= fs[0].amplification(t) if fs else 1.0
+            return out
+        if name == "SequentialLR":
+            starts = [0, *config["milestones"]]
+            i = max(k for k, m in enumerate(starts) if m <= t)
+            child, cfg = config["schedulers"][i]
+            fs = decay.factors(child, cfg, 1)
+            return fs[0].amplification(t - starts[i]) if fs and t > starts[i] else 1.0
+        return 1.0
+
+    out, carried = [], 0.0
+    for t in range(steps):
+        carried = max(1.0, gain(t) if t else 1.0) * carried + 1.0
+        out.append(carried)
+    return out
 
 
 def expected(name: str, config: dict, initial: Initial, steps: int, metrics: tuple = ()) -> list:

@@ -51,6 +51,11 @@ class Factor:
         """Chained: what construction (epoch 0) does to the lr the group holds."""
         return current * self.factor(0)
 
+    def amplification(self, s: int) -> float:
+        """How much the step into epoch s multiplies an error in the lr it is given, against the
+        schedule's scale: 1 for a factor (the error scales with the value)."""
+        return 1.0
+
     def advance(self, current: float, base: float, s: int) -> float:
         """Chained: the step into epoch s, on the lr the group holds."""
         before, after = self.factor(s - 1), self.factor(s)
@@ -130,6 +135,14 @@ class Cosine(Factor):
 
     def begin(self, current: float, base: float) -> float:
         return current
+
+    def amplification(self, s: int) -> float:
+        """The recursion multiplies lr - eta_min by its ratio: past T_max, where lr is near eta_min, a
+        rounding error of lr grows by up to 2 T_max^2 / pi^2 (1 with eta_min 0: then it is a factor)."""
+        below = 1.0 + math.cos(math.pi * (s - 1) / self.t_max)
+        if self.eta_min == 0 or abs(below) < 1e-12:
+            return 1.0
+        return abs((1.0 + math.cos(math.pi * s / self.t_max)) / below)
 
     def advance(self, current: float, base: float, s: int) -> float:
         below = 1.0 + math.cos(math.pi * (s - 1) / self.t_max)
