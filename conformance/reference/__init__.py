@@ -47,22 +47,26 @@ def steps_of_rounding(name: str, config: dict, steps: int) -> list:
     """Per epoch t, how many steps' rounding its value may carry: t + 1, or more where a recursion torch
     runs (CosineAnnealingLR's, alone or as a child) amplifies the errors before it (`Factor.amplification`).
     """
+    def first(child: str, cfg: dict):
+        fs = decay.factors(child, cfg, 1)
+        return fs[0] if fs else None
+
+    # (epoch it starts at, its Factor or None) per scheduler stepped; built once, not per epoch.
+    if name == "ChainedScheduler":
+        parts = [(0, first(c, cfg)) for c, cfg in config["schedulers"]]
+    elif name == "SequentialLR":
+        parts = [(m, first(c, cfg)) for m, (c, cfg) in zip([0, *config["milestones"]], config["schedulers"])]
+    else:
+        parts = [(0, first(name, config) if name in decay.SIMPLE else None)]
+
     def gain(t: int) -> float:
-        if name in decay.SIMPLE:
-            return decay.factors(name, config, 1)[0].amplification(t)
-        if name == "ChainedScheduler":
-            out = 1.0
-            for child, cfg in config["schedulers"]:
-                fs = decay.factors(child, cfg, 1)
-                out *= fs[0].amplification(t) if fs else 1.0
-            return out
-        if name == "SequentialLR":
-            starts = [0, *config["milestones"]]
-            i = max(k for k, m in enumerate(starts) if m <= t)
-            child, cfg = config["schedulers"][i]
-            fs = decay.factors(child, cfg, 1)
-            return fs[0].amplification(t - starts[i]) if fs and t > starts[i] else 1.0
-        return 1.0
+        if name == "SequentialLR":  # only the child due at t steps
+            start, f = [p for p in parts if p[0] <= t][-1]
+            return f.amplification(t - start) if f is not None and t > start else 1.0
+        out = 1.0
+        for _, f in parts:
+            out *= f.amplification(t) if f is not None else 1.0
+        return out
 
     out, carried = [], 0.0
     for t in range(steps):
