@@ -1,38 +1,10 @@
-"""Root causes: the failing records of a target grouped into problems.
+"""Root causes: the failing records of a target grouped into problems (one bug, many checks, one problem).
 
-One bug usually breaks many checks. A scheduler whose `state_dict` holds a numpy
-scalar fails every check that takes a checkpoint with the same
-`UnpicklingError`; a scheduler that forgets a counter diverges at the same step
-in every resume check. The report counts such a bug once, as a *problem* that
-lists the checks it breaks, so a maintainer reads "2 problems", not "57 failures".
-
-Records are grouped per target by a key made of the record's fields (never parsed out of its
-message), first match wins:
-
-1. **load**: the target did not load (`test_target_loads`): the load error's first line,
-   from the report's `broken_targets` (the problem shows it and its "what to fix" line);
-2. **stale_report** (a lesser problem, listed after the others): only the reported lr
-   (`get_last_lr()`) is wrong, from `load_state_dict()` to the next `step()`, while every lr
-   and momentum the optimizer used is exact; one such problem per target;
-3. **warning on resume**: every value exact, but a scheduler call warned more often in the
-   resumed run than in the uninterrupted one (`failure.details.warning`: grouped on category and phase);
-4. **divergence**: the record's `failure.divergence`, grouped by *mechanism* (status, field
-   and how the divergence behaves over the resumed run: a restart, a lag of d steps, a constant
-   factor ..., see `mechanisms.py`), read from the failure's trajectories. The individual
-   divergences are the problem's `examples`, its reproducer's first. Without trajectories, or
-   with one diverging step that no pattern explains, the key is the first divergence's values
-   (step, param group, field, expected and actual, numbers to 8 significant digits, dtypes kept);
-5. **error**: the exception's type and the phase that raised it (`failure.details.exception`); the
-   title is the type and the first line of the exception's own text;
-6. **message**: the verdict's own first line (`failure.summary`).
-   A record of an older suite lacks these two fields: its errors group on type and phase, titled
-   by the type, and its other failures on their verdict.
-
-Failing records (fail, error, nondeterministic) make `problems`; known failures
-(xfail) make `known_problems`, where records that carry the same registered
-reason are also one problem (the reason is a person's statement of the root
-cause). `annotate` writes both into each `report["targets"]` entry, with the
-target's verdict: ok, failing, or known failures only.
+Records group per target on their fields, never their message text, first match wins: `load` (the target did
+not load), `stale_report` (lesser: only get_last_lr() is wrong, until the next step()), `warning on resume`,
+`divergence` (grouped by mechanism, see mechanisms.py, else by the first divergence's values), `error` (type
+and phase), `message` (the verdict's first line). Xfail records make `known_problems`, where a shared
+registered reason also merges problems. `annotate` writes both into each `report["targets"]` entry.
 """
 
 from __future__ import annotations
@@ -42,7 +14,7 @@ from typing import Iterable, Optional
 
 from conformance.harness.observation import merged
 from conformance.reports import mechanisms, model
-from conformance.reports.model import BAD, SKIP, XFAIL, XPASS, show
+from conformance.reports.model import BAD, SKIP, XFAIL, XPASS
 
 OK, FAILING, KNOWN_ONLY = "ok", "failing", "known failures only"
 LOAD, STALE_REPORT, DIVERGENCE = "load", mechanisms.STALE_REPORT, "divergence"
@@ -69,10 +41,6 @@ def divergence_text(d: dict) -> str:
     return d.get("describe") or f"first divergence at optimizer step {d.get('step')}, field '{d.get('field')}'"
 
 
-def _first_line(text) -> str:
-    return str(text or "").strip().split("\n", 1)[0].strip()
-
-
 def _details(record: dict) -> list[str]:
     """The global a weights_only load refused, from the exception's own text (its first line leaves it out)."""
     text = (((record.get("failure") or {}).get("details") or {}).get("exception") or {}).get("text") or ""
@@ -91,8 +59,7 @@ def is_load_test(record: dict) -> bool:
 
 
 def load_error(record: dict) -> Optional[str]:
-    """The load error of a target that did not load: the report's `broken_targets` entry, put on the record by
-    `by_target`."""
+    """The `broken_targets` entry of a target that did not load, put on its load test's record by `by_target`."""
     return record.get("load_error") if is_load_test(record) else None
 
 
@@ -126,7 +93,7 @@ def key_of(record: dict) -> tuple[str, str, str]:
             f"the resumed run warns, the uninterrupted one doesn't: {what}: {heard.get('message')}"
     raised = (failure.get("details") or {}).get("exception")
     if isinstance(raised, dict):  # raises group on the exception type and phase
-        name, text = raised.get("type"), _first_line(raised.get("text"))
+        name, text = raised.get("type"), str(raised.get("text") or "").strip().split("\n", 1)[0].strip()
         short = text.split(". ")[0].rstrip(".") + " …" if len(text) > 120 and ". " in text else text
         return "error", f"error|{name}|{raised.get('phase')}", f"{name}: {short}" if short else name
     signature = failure.get("signature") or {}
@@ -134,9 +101,6 @@ def key_of(record: dict) -> tuple[str, str, str]:
         return "error", f"error|{signature['raised']}|{signature.get('phase')}", signature["raised"]
     line = failure.get("summary") or f"{record.get('verdict')} (a record of an older suite: no summary line)"
     return "message", "message|" + line, line
-
-
-# --------------------------------------------------------------------------- grouping
 
 
 def record_id(record: dict) -> str:
@@ -157,11 +121,7 @@ def _problem(kind: str, key: str, title: str, records: list[dict], known: bool) 
     if details:
         title = f"{title} {' · '.join(details)}"
     out = {
-        "kind": kind,
-        "key": key,
-        "title": title,
-        "checks": checks,
-        "verdicts": dict(Counter(r["verdict"] for r in records)),
+        "kind": kind, "key": key, "title": title, "checks": checks, "verdicts": dict(Counter(r["verdict"] for r in records)),
         "records": [{"id": record_id(r), "check": model.record_key(r)[1], "verdict": r["verdict"],
                      "reproducer": (r.get("failure") or {}).get("reproducer")} for r in records],
         "example": {"id": record_id(example), "check": model.record_key(example)[1],
@@ -172,8 +132,12 @@ def _problem(kind: str, key: str, title: str, records: list[dict], known: bool) 
     mechanism = mechanisms.mechanism_of(example.get("failure"), _status(example))
     if mechanism is not None and kind == DIVERGENCE:
         out["mechanism"] = mechanism.as_json()
-    examples = _examples([example] + [r for r in records if r is not example])
-    if examples:
+    examples = [{"id": record_id(r), "check": model.record_key(r)[1],
+                 **{k: d.get(k) for k in ("step", "group", "field", "expected", "actual")},
+                 "reproducer": (r.get("failure") or {}).get("reproducer")}
+                for r in [example] + [r for r in records if r is not example]
+                for d in [(r.get("failure") or {}).get("divergence")] if isinstance(d, dict) and "step" in d]
+    if examples:  # each record's first divergence, the example's first
         out["examples"] = examples
     if kind == LOAD:
         fix = [ln.strip() for ln in (load_error(example) or "").splitlines() if ln.strip().startswith("what to fix:")]
@@ -182,18 +146,6 @@ def _problem(kind: str, key: str, title: str, records: list[dict], known: bool) 
     if known:
         out["reasons"] = sorted({r.get("reason") or "" for r in records} - {""})
         out["observed"] = [title]
-    return out
-
-
-def _examples(records: list[dict]) -> list[dict]:
-    """Each record's first divergence (the values one mechanism showed), the example's first."""
-    out = []
-    for r in records:
-        d = (r.get("failure") or {}).get("divergence")
-        if isinstance(d, dict) and "step" in d:
-            out.append({"id": record_id(r), "check": model.record_key(r)[1],
-                        **{k: d.get(k) for k in ("step", "group", "field", "expected", "actual")},
-                        "reproducer": (r.get("failure") or {}).get("reproducer")})
     return out
 
 
@@ -210,16 +162,11 @@ def _example_rank(record: dict) -> tuple:
 
 
 def group(records: Iterable[dict], known: bool = False) -> list[dict]:
-    """The problems behind `records` (one target's), most checks first.
-
-    With `known` (xfail records), the registered reason is a person's statement of the root cause:
-    records with different reasons stay apart, and problems whose records share one are merged
-    (`observed` keeps each way it showed).
-    """
+    """The problems behind `records` (one target's), most checks first. With `known` (xfail records), records
+    of different registered reasons stay apart, and problems sharing one merge (`observed` keeps each title)."""
     by_key: dict[str, tuple] = {}
     for r in records:
         kind, key, title = key_of(r)
-        # two registered causes stay two, even when they show alike
         cause = (key, r.get("reason") or "") if known else (key, "")
         by_key.setdefault(cause, (kind, key, title, []))[3].append(r)
     groups = list(by_key.values())
@@ -239,38 +186,27 @@ def _merge_by_reason(problems: list[dict], groups: list[tuple]) -> list[dict]:
     for p in sorted(problems, key=lambda p: -len(p["records"])):  # the largest names the merged problem
         into = next((owner[reason] for reason in p["reasons"] if reason in owner), None)
         if into is None:
-            into = []
-            clusters.append(into)
+            clusters.append(into := [])
         into.append(p)
         for reason in p["reasons"]:
             owner.setdefault(reason, into)
     out = []
-    for cluster in clusters:
-        head = cluster[0]
-        if len(cluster) == 1:
-            out.append(head)
-            continue
-        records = [r for p in cluster for r in source[id(p)][3]]
-        merged = _problem(head["kind"], head["key"], source[id(head)][2], records, known=True)
-        merged["observed"] = [p["title"] for p in cluster]
-        out.append(merged)
+    for head, *rest in clusters:
+        if rest:
+            records = [r for p in [head] + rest for r in source[id(p)][3]]
+            head = {**_problem(head["kind"], head["key"], source[id(head)][2], records, known=True),
+                    "observed": [p["title"] for p in [head] + rest]}
+        out.append(head)
     return out
 
 
 def annotate_warnings(targets: list[dict], records: list[dict]) -> None:
-    """Give each target entry that emitted warnings its `warnings`, from `records` (also a merge's, of several
-    shards): the count, and each kind with its first message."""
-    for entry in targets:
-        if not isinstance(entry, dict):
-            continue
+    """Give each target entry that emitted warnings its `warnings` (count, each kind's first), from `records`."""
+    for entry in (e for e in targets if isinstance(e, dict)):
         summaries = [r["warnings"] for r in records if r.get("target") == entry["name"] and r.get("warnings")]
         entry.pop("warnings", None)
         if summaries:
             entry["warnings"] = merged(summaries)
-
-
-def verdict_of(bad: int, xfails: int) -> str:
-    return FAILING if bad else (KNOWN_ONLY if xfails else OK)
 
 
 def by_target(report: dict) -> list[dict]:
@@ -289,25 +225,22 @@ def by_target(report: dict) -> list[dict]:
         bad = [r for r in mine if r["verdict"] in BAD]
         xfails = [r for r in mine if r["verdict"] == XFAIL]
         problems, known = group(bad), group(xfails, known=True)
-        for i, p in enumerate(problems, 1):
-            p["id"] = f"P{i}"
-        for i, p in enumerate(known, 1):
-            p["id"] = f"K{i}"
+        for letter, found in (("P", problems), ("K", known)):
+            for i, p in enumerate(found, 1):
+                p["id"] = f"{letter}{i}"
         known_keys = {k["key"]: k["id"] for k in known}
         for p in problems:
             if p["key"] in known_keys:
                 p["also_known_as"] = known_keys[p["key"]]
         counts = Counter(r["verdict"] for r in mine)
         out.append({
-            "name": name,
-            "source": sources.get(name),
-            "verdict": verdict_of(len(bad), len(xfails)),
+            "name": name, "source": sources.get(name),
+            "verdict": FAILING if bad else (KNOWN_ONLY if xfails else OK),
             "counts": {v: counts[v] for v in model.VERDICTS if counts.get(v)},
             "checks": sorted({model.record_key(r)[1] for r in mine if r["verdict"] != SKIP}),
             "failing_checks": sorted({model.record_key(r)[1] for r in bad}),
             "unexpected_passes": counts.get(XPASS, 0),
-            "problems": problems,
-            "known_problems": known,
+            "problems": problems, "known_problems": known,
         })
     return out
 
@@ -333,17 +266,13 @@ def annotate(report: dict) -> dict:
     targets = [t if isinstance(t, dict) else {"name": t} for t in report.get("targets", [])]
     index = {t["name"]: t for t in targets}
     for e in entries:
-        t = index.get(e["name"])
-        if t is None:  # a target seen only in records (merged or hand-made reports)
-            t = {"name": e["name"], "source": e["source"], "listed": False}
-            targets.append(t)
-            index[e["name"]] = t
-        t.update(verdict=e["verdict"], problems=e["problems"], known_problems=e["known_problems"])
+        if e["name"] not in index:  # a target seen only in records (merged or hand-made reports)
+            targets.append(index.setdefault(e["name"], {"name": e["name"], "source": e["source"], "listed": False}))
+        index[e["name"]].update(verdict=e["verdict"], problems=e["problems"], known_problems=e["known_problems"])
     report["targets"] = targets
-    summary = report.setdefault("summary", model.summarize(report.get("records", [])))
-    summary["problems"] = sum(len(e["problems"]) for e in entries)
-    summary["known_problems"] = sum(len(e["known_problems"]) for e in entries)
-    summary["failing_targets"] = sum(e["verdict"] == FAILING for e in entries)
+    report.setdefault("summary", model.summarize(report.get("records", []))).update(
+        problems=sum(len(e["problems"]) for e in entries), known_problems=sum(len(e["known_problems"]) for e in entries),
+        failing_targets=sum(e["verdict"] == FAILING for e in entries))
     report["schema_version"] = model.SCHEMA_VERSION
     return report
 
