@@ -1,29 +1,12 @@
-"""How a divergence behaves: the mechanism a root cause is grouped on, read from the trajectories.
+"""How a divergence behaves: the mechanism a root cause is grouped on, read from the trajectories
+(per optimizer step and param group, `(lr, momentum, last_lr)`) and the resume steps, never from message text.
 
-A failing record's `failure` carries the first divergence and both trajectories (per optimizer
-step, per param group, `(lr, momentum, last_lr)`), and its case says at which optimizer steps the
-run resumed (`interruption_steps`). From these, never from the message text:
-
-- `stale_report(failure)`: only the reported lr (`get_last_lr()`, field `last_lr`) is wrong, and
-  only between a load and the next scheduler step, while every lr and momentum the optimizer used
-  is exact. The evidence: each run of steps with a wrong `last_lr` starts at a resume and holds
-  one value per group (nothing re-reported it), and the trajectories agree everywhere else.
-- `mechanism_of(failure, status)`: the field (`lr` when any lr the optimizer used diverges, else
-  `momentum`, else `last_lr`: a reported lr that is wrong one step before the lr is the same
-  cause), the phase (where that field first diverges, relative to the resumes) and the behaviour
-  of that field in that param group over the resumed segment that holds its first divergence
-  (up to the next resume), first match wins:
-
-  - `type changed`: the same numbers (up to a float32 rounding), another type or dtype (e.g. float -> tensor);
-  - `restart`: the resumed run repeats the schedule from its beginning (`actual[n] == expected[n - R]`,
-    R the resume step; like every pattern here, from the divergence to the segment's end);
-  - `behind` / `ahead`: it lags or leads by d steps (`actual[n] == expected[n -/+ d]`), in
-    scheduler steps when d is a multiple of the loop's optimizer steps per scheduler step;
-  - `transient`: wrong for a while, then right again before the next resume;
-  - `stale value` (the resumed run stays at one value while the schedule moves), `constant factor`,
-    `constant offset`: need two steps or more of evidence after the divergence;
-  - `other` (no pattern in two steps or more) and `single step` (one step seen, which nothing
-    above explains: too little to call it a mechanism, so such records still group on their values).
+- `stale_report(failure)`: only `last_lr` is wrong, each wrong run starting at a resume and holding one value
+  (nothing re-reported it), every lr and momentum the optimizer used exact.
+- `mechanism_of(failure, status)`: the first diverging field (lr, else momentum, else last_lr), its phase
+  relative to the resumes, and its behaviour over the resumed segment from the divergence on, first match
+  wins: type changed, restart, behind / ahead by d steps, transient, stale value, constant factor / offset
+  (these two or more steps of evidence), other, single step (too little to group on: values are used).
 """
 
 from __future__ import annotations
@@ -41,7 +24,6 @@ LR, MOMENTUM, LAST_LR = (FIELDS.index(f) for f in ("lr", "momentum", "last_lr"))
 CLOSE = 1e-9  # relative tolerance for a constant factor or offset (they come from float arithmetic)
 ROUNDING = 1e-6  # relative difference of a value rounded to float32 (with its type changed)
 
-# behaviours (`Mechanism.behaviour`)
 TYPE_CHANGED, RESTART, BEHIND, AHEAD, TRANSIENT = "type changed", "restart", "behind", "ahead", "transient"
 STALE_VALUE, FACTOR, OFFSET, OTHER, SINGLE = "stale value", "constant factor", "constant offset", "other", "single step"
 PHASED = (OTHER, SINGLE)  # behaviours that say nothing of the course after the divergence: the phase joins the key
@@ -83,9 +65,6 @@ class Mechanism:
                 "value": self.value, "text": self.describe()}
 
 
-# --------------------------------------------------------------------------- the record's data
-
-
 def trajectories(failure: Optional[dict]) -> Optional[tuple[list, list]]:
     t = (failure or {}).get("trajectories") or {}
     expected, actual = t.get("expected"), t.get("actual")
@@ -98,11 +77,6 @@ def resume_steps(failure: Optional[dict]) -> list[int]:
     return sorted({s for s in case.get("interruption_steps") or [] if isinstance(s, int)})
 
 
-def _steps_per_scheduler_step(failure: dict) -> int:
-    batches = (((failure or {}).get("case") or {}).get("loop") or {}).get("batches")
-    return batches if isinstance(batches, int) and batches > 0 else 1
-
-
 def _value(step: list, group: int, index: int) -> Any:
     try:
         return step[group][index]
@@ -110,18 +84,11 @@ def _value(step: list, group: int, index: int) -> Any:
         return None
 
 
-# --------------------------------------------------------------------------- the lesser kind
-
-
 def stale_report(failure: Optional[dict]) -> bool:
-    """Only `last_lr` is wrong, only from a load to the next scheduler step; see the module doc."""
-    found = trajectories(failure)
-    resumes = resume_steps(failure)
-    if found is None or not resumes:
+    found, resumes = trajectories(failure), resume_steps(failure)
+    if found is None or not resumes or len(found[0]) != len(found[1]):
         return False
     expected, actual = found
-    if len(expected) != len(actual):
-        return False
     wrong: dict[int, list] = {}  # step -> groups whose last_lr is wrong
     for n, (e, a) in enumerate(zip(expected, actual)):
         if not isinstance(e, list) or not isinstance(a, list) or len(e) != len(a):
@@ -143,9 +110,6 @@ def stale_report(failure: Optional[dict]) -> bool:
     return True
 
 
-# --------------------------------------------------------------------------- the mechanism
-
-
 def phase_of(step: int, resumes: list[int]) -> str:
     if not resumes:
         return "without a resume"
@@ -164,8 +128,7 @@ def _equal(a: Optional[float], b: Optional[float]) -> bool:
     return a is not None and b is not None and (a == b or (math.isnan(a) and math.isnan(b)))
 
 
-def _rounding(a: Optional[float], b: Optional[float]) -> bool:
-    """Equal but for a float32 rounding (a value that changed dtype)."""
+def _rounding(a: Optional[float], b: Optional[float]) -> bool:  # equal but for a float32 rounding
     return a is not None and b is not None and abs(a - b) <= ROUNDING * max(abs(a), abs(b))
 
 
@@ -190,10 +153,8 @@ def _lag(e: list, a: list, first: int, end: int, per_sched: int) -> Optional[tup
 
 
 def _steps(d: int, per_sched: int) -> str:
-    if d % per_sched == 0:
-        k = d // per_sched
-        return f"{k} scheduler step{'' if k == 1 else 's'}"
-    return f"{d} optimizer steps"
+    k = d // per_sched
+    return f"{k} scheduler step{'' if k == 1 else 's'}" if d % per_sched == 0 else f"{d} optimizer steps"
 
 
 def _first_wrong(expected: list, actual: list, index: int) -> Optional[tuple[int, int]]:
@@ -213,16 +174,12 @@ def mechanism_of(failure: Optional[dict], status: str) -> Optional[Mechanism]:
         return None
     expected, actual = found
     resumes = resume_steps(failure)
-    for index, field in enumerate(FIELDS):  # the lr the optimizer used first, then momentum, then the report
-        first = _first_wrong(expected, actual, index)
-        if first is not None:
-            break
-    else:  # param groups or steps taken differ
+    found = next(((i, f, w) for i, f in enumerate(FIELDS) for w in [_first_wrong(expected, actual, i)] if w), None)
+    if found is None:  # param groups or steps taken differ
         return Mechanism(status, str(d.get("field")), phase_of(d["step"], resumes), OTHER)
-    step, group = first
+    index, field, (step, group) = found
     phase = phase_of(step, resumes)
-    raw_e = [_value(s, group, index) for s in expected]
-    raw_a = [_value(s, group, index) for s in actual]
+    raw_e, raw_a = ([_value(s, group, index) for s in run] for run in (expected, actual))
     e, a = [number(x) for x in raw_e], [number(x) for x in raw_a]
     start = max((r for r in resumes if r <= step), default=0)
     end = min([r for r in resumes if r > step] + [len(e), len(a)])
@@ -234,7 +191,8 @@ def mechanism_of(failure: Optional[dict], status: str) -> Optional[Mechanism]:
         return Mechanism(status, field, phase, TYPE_CHANGED, " -> ".join(types))
     if 0 < start <= step and _shift(e, a, tail, start):  # from the divergence on: before it, all agree
         return Mechanism(status, field, phase, RESTART)
-    lag = _lag(e, a, step, end, _steps_per_scheduler_step(failure))
+    batches = (((failure or {}).get("case") or {}).get("loop") or {}).get("batches")
+    lag = _lag(e, a, step, end, batches if isinstance(batches, int) and batches > 0 else 1)
     if lag:
         return Mechanism(status, field, phase, *lag)
     if any(_equal(a[n], e[n]) for n in tail):
