@@ -1,23 +1,10 @@
 """`python -m conformance.reports merge A.json B.json ... -o OUT`: one report from CI shards.
 
-Records are concatenated; a test id reported by several shards keeps the worst
-verdict and notes the others. The merged run is complete only when every
-shard was, and a test that some shard ran is no longer "not run". Shards
-that ran on different torch / Python / Hypothesis versions are merged but
-flagged in `merge_warnings`. Reproducers are regenerated into the output
-directory from the records, so the merged report stands alone.
-
-Shards made by pytest-split (`--splits N --group I`, read off each shard's
-recorded command) are checked as a set: every group 1..N exactly once, all of
-one N and one `--splitting-algorithm`. A missing group makes the merged run
-incomplete (its tests never ran, and no shard can list them); so do shards of
-different N or algorithms, whose groups don't partition one run. A group given
-twice is a warning (its records are kept once, the worse verdict winning).
-Shards run under different Hypothesis settings (profile, seed, derandomization,
-example budget) merge with a warning: their examples differ.
-The merged `exitstatus` is the one a single run would have had: an internal,
-usage or interruption code wins, then 1 (a test failed); a shard that got no
-tests (5) counts as 0 unless every shard did.
+A test reported by several shards keeps the worst verdict and notes the others. The merge is complete only
+when every shard was, and pytest-split shards (`--splits N --group I`, read off the recorded command) form
+groups 1..N of one N and one algorithm; differing environments or Hypothesis settings are `merge_warnings`.
+`exitstatus` is a single run's: an internal/usage/interrupt code, else 1, else 0 (5 only when every shard got
+no tests). Reproducers are regenerated from the records, so the merged report stands alone.
 """
 
 from __future__ import annotations
@@ -48,8 +35,7 @@ def option_value(command: list, name: str) -> Optional[str]:
 
 def split_of(report: dict) -> Optional[tuple[int, int]]:
     """(splits, group) of a pytest-split shard, from its recorded command; None if it was no shard."""
-    command = report.get("command") or []
-    splits, group = (option_value(command, o) for o in SPLIT_OPTIONS)
+    splits, group = (option_value(report.get("command") or [], o) for o in SPLIT_OPTIONS)
     try:
         return (int(splits), int(group)) if splits is not None and group is not None else None
     except ValueError:
@@ -82,16 +68,14 @@ def _splits_checked(reports: list[dict], sources: list[str]) -> tuple[list[str],
     if plain:
         warnings.append(f"merging pytest-split shards with reports that were no shard: {', '.join(plain)}")
     sizes = sorted({sp[0] for _, sp in shards})
-    if len(sizes) > 1:
-        incomplete.append(f"shards of different splits (--splits {', '.join(map(str, sizes))}): their "
-                          "groups don't partition one run, so tests may have run twice or not at all")
-        return incomplete, warnings
     algorithms = sorted({option_value(rep.get("command") or [], "--splitting-algorithm") or DEFAULT_ALGORITHM
                          for _, sp, rep in found if sp is not None})
-    if len(algorithms) > 1:
-        incomplete.append(f"shards split by different algorithms ({', '.join(algorithms)}): their groups "
-                          "don't partition one run, so tests may have run twice or not at all")
-        return incomplete, warnings
+    for differ, what in ((len(sizes) > 1, f"of different splits (--splits {', '.join(map(str, sizes))})"),
+                         (len(algorithms) > 1, f"split by different algorithms ({', '.join(algorithms)})")):
+        if differ:
+            incomplete.append(f"shards {what}: their groups don't partition one run, so tests may have run "
+                              "twice or not at all")
+            return incomplete, warnings
     n = sizes[0]
     groups: dict[int, list[str]] = {}
     for src, (_, group) in shards:
@@ -111,11 +95,7 @@ def _exitstatus(reports: list[dict]) -> Optional[int]:
     if any(c is None for c in codes):
         return None
     severe = [c for c in codes if c not in (0, 1, NO_TESTS)]
-    if severe:
-        return max(severe)
-    if 1 in codes:
-        return 1
-    return NO_TESTS if all(c == NO_TESTS for c in codes) else 0
+    return max(severe) if severe else 1 if 1 in codes else NO_TESTS if all(c == NO_TESTS for c in codes) else 0
 
 
 def merge(reports: list[dict], sources: list[str] | None = None) -> dict:
@@ -130,68 +110,50 @@ def merge(reports: list[dict], sources: list[str] | None = None) -> dict:
             rid = r.get("id") or "::".join(model.record_key(r))
             r = copy.deepcopy(r)
             r.setdefault("shard", src)
-            if rid in by_id:
-                kept = by_id[rid]
-                worse = WORST.index(r["verdict"]) < WORST.index(kept["verdict"]) \
-                    if r["verdict"] in WORST and kept["verdict"] in WORST else False
-                note = f"also reported by {src if not worse else kept.get('shard')} as " \
-                       f"{r['verdict'] if not worse else kept['verdict']}"
-                if worse:
-                    r.setdefault("notes", []).append(note)
-                    by_id[rid] = r
-                else:
-                    kept.setdefault("notes", []).append(note)
-            else:
-                by_id[rid] = r
-    for field in ("torch", "python", "hypothesis", "platform"):
-        values = {str((rep.get("environment") or {}).get(field)) for rep in reports}
-        if len(values) > 1:
-            warnings.append(f"shards differ in {field}: {', '.join(sorted(values))}")
-    for field in ("profile", "seed", "derandomize", "max_examples"):
-        values = {str((rep.get("hypothesis") or {}).get(field)) for rep in reports if rep.get("hypothesis")}
-        if len(values) > 1:
-            warnings.append(f"shards differ in the Hypothesis {field}: {', '.join(sorted(values))}; "
-                            "their examples are not one run's")
+            kept = by_id.setdefault(rid, r)
+            if kept is not r:
+                worse = r["verdict"] in WORST and kept["verdict"] in WORST \
+                    and WORST.index(r["verdict"]) < WORST.index(kept["verdict"])
+                by, (winner, other) = (kept.get("shard"), (r, kept)) if worse else (src, (kept, r))
+                winner.setdefault("notes", []).append(f"also reported by {by} as {other['verdict']}")
+                by_id[rid] = winner
+    for part, fields, what in (("environment", ("torch", "python", "hypothesis", "platform"), "{}: {}"),
+                               ("hypothesis", ("profile", "seed", "derandomize", "max_examples"),
+                                "the Hypothesis {}: {}; their examples are not one run's")):
+        for field in fields:
+            values = {str((rep.get(part) or {}).get(field)) for rep in reports if part == "environment" or rep.get(part)}
+            if len(values) > 1:
+                warnings.append("shards differ in " + what.format(field, ", ".join(sorted(values))))
     split_missing, split_warnings = _splits_checked(reports, sources)
     warnings.extend(split_warnings)
     shas = {(rep.get("suite") or {}).get("git_sha") for rep in reports}
     if len(shas) > 1:
         warnings.append(f"shards ran different suite commits: {', '.join(sorted(str(s) for s in shas))}")
-    targets, seen = [], set()
-    for rep in reports:
-        for t in rep.get("targets", []):
-            name = t["name"] if isinstance(t, dict) else t
-            if name not in seen:
-                seen.add(name)
-                targets.append(t)
+    unique: dict = {}
+    for t in (t for rep in reports for t in rep.get("targets", [])):
+        unique.setdefault(t["name"] if isinstance(t, dict) else t, t)
+    targets = list(unique.values())
     broken = {b["name"]: b for rep in reports for b in rep.get("broken_targets", [])}
-    ran = set(by_id)
-    not_run = sorted({n for rep in reports for n in rep.get("not_run", [])} - ran)
+    not_run = sorted({n for rep in reports for n in rep.get("not_run", [])} - set(by_id))
     reasons = [f"{src}: {rep.get('incomplete_reason')}" for src, rep in zip(sources, reports)
                if not rep.get("complete")] + split_missing
     records = list(by_id.values())
     problems.annotate_warnings(targets, records)  # each target's warnings, over every shard
     starts = [rep.get("started_at") for rep in reports if rep.get("started_at")]
     ends = [rep.get("finished_at") for rep in reports if rep.get("finished_at")]
+    complete = not reasons and not not_run
     base.update(
-        targets=targets,
-        broken_targets=list(broken.values()),
-        started_at=min(starts) if starts else None,
+        targets=targets, broken_targets=list(broken.values()), started_at=min(starts) if starts else None,
         finished_at=max(ends) if ends and len(ends) == len(reports) else None,
         duration_s=max((rep.get("duration_s") or 0) for rep in reports),
-        complete=not reasons and not not_run,
-        status="complete" if not reasons and not not_run else "incomplete",
-        incomplete_reason="; ".join(reasons) if reasons else (
-            f"{len(not_run)} tests never ran" if not_run else None),
+        complete=complete, status="complete" if complete else "incomplete",
+        incomplete_reason="; ".join(reasons) if reasons else (f"{len(not_run)} tests never ran" if not_run else None),
         not_run=not_run,
         shards=[{"source": src, "started_at": rep.get("started_at"), "complete": rep.get("complete"),
                  "records": len(rep.get("records", [])), "environment": rep.get("environment"),
                  "command": rep.get("command"), "exitstatus": rep.get("exitstatus"),
                  "split": list(split_of(rep)) if split_of(rep) else None} for src, rep in zip(sources, reports)],
-        merge_warnings=warnings,
-        summary=model.summarize(records),
-        records=model.sort_records(records),
-    )
+        merge_warnings=warnings, summary=model.summarize(records), records=model.sort_records(records))
     if split_of(base):
         base["command"] = unsharded_command(base["command"])  # each shard's own is under `shards`
     if _exitstatus(reports) is not None:
