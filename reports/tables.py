@@ -1,9 +1,7 @@
 """The report's sections, computed once: `page(report)` is every block of report.md and report.html.
 
-A block is data (a heading, a paragraph, a list, a table, a preformatted text,
-a plot, a section); inline text is a str or a list of `Span`s. `markdown.py`
-and `html.py` only format blocks. The recipe and driver tables of the command
-line (`python -m conformance.reports recipes|drivers`) are blocks too.
+Blocks are data (heading, paragraph, list, table, preformatted text, plot, section), inline text a str or a
+list of `Span`s; `markdown.py` and `html.py` only format them, as do the `recipes` and `drivers` commands.
 """
 
 from __future__ import annotations
@@ -98,10 +96,7 @@ def code(text) -> Span:
     return Span(str(text), code=True)
 
 
-# --------------------------------------------------------------------------- cells of the family tables
-
 MARK = {"fail": "FAIL", "error": "ERROR", "nondeterministic": "NONDET"}  # bold; the others as they are
-#: a recipe whose resumed run used exact lrs, with only get_last_lr() stale from the load to the next step()
 STALE_CELL = "safe lrs, stale get_last_lr() after load"
 STALE_FLAG = "stale_report"  # set on a recipe result's JSON by `family_table` (not a field of the result)
 
@@ -174,9 +169,6 @@ def result_is_bad(family: str, result) -> bool:
     return not _stale(result) and result_of(family, result).bad
 
 
-# --------------------------------------------------------------------------- lines
-
-
 def headline(report: dict) -> str:
     """One line: how many problems (root causes) in how many targets, then the record counts."""
     s = report.get("summary") or model.summarize(report.get("records", []))
@@ -233,7 +225,7 @@ def environment_lines(report: dict) -> list[Inline]:
     return [
         f"suite {suite.get('version')} at {sha} · torch {env.get('torch')} · Python {env.get('python')} · "
         f"Hypothesis {env.get('hypothesis')} · pytest {env.get('pytest')} · {env.get('platform')}",
-        [f"Hypothesis profile ", code(hyp.get("profile")), f" (max_examples {hyp.get('max_examples')}, derandomize "
+        ["Hypothesis profile ", code(hyp.get("profile")), f" (max_examples {hyp.get('max_examples')}, derandomize "
          f"{hyp.get('derandomize')}), seed {hyp.get('seed') if hyp.get('seed') is not None else 'random'} · "
          f"xdist workers {env.get('xdist_workers')}"],
         [f"started {report.get('started_at')} · finished {report.get('finished_at')} · "
@@ -285,15 +277,12 @@ def fix_first(entry: dict) -> Optional[dict]:
     return (entry["problems"] or entry["known_problems"] or [None])[0]
 
 
-LESSER_NOTE = ("lesser: get_last_lr() is wrong from load_state_dict() to the next step(); "
-               "every lr and momentum the optimizer used is exact")
-
-
 def kind_line(problem: dict) -> str:
     """"divergence · mechanism: 'lr' repeats the schedule ...": what kind of problem, and how it shows."""
     kind = problem.get("kind", "")
     if kind in problems.LESSER:
-        return f"{kind} ({LESSER_NOTE})"
+        return f"{kind} (lesser: get_last_lr() is wrong from load_state_dict() to the next step(); every lr and " \
+               "momentum the optimizer used is exact)"
     return f"{kind} · mechanism: {problem['mechanism']['text']}" if problem.get("mechanism") else kind
 
 
@@ -319,23 +308,12 @@ def counts_line(entry: dict) -> str:
     return ", ".join(f"{n} {v}" for v, n in entry["counts"].items()) or "no records"
 
 
-def verdict_counts(entries: list[dict]) -> str:
-    """"2 failing, 14 ok": how many targets have each verdict, worst first (the summary's heading)."""
-    counts = Counter(e["verdict"] for e in entries)
-    return ", ".join(f"{counts[v]} {v}" for v in (problems.FAILING, problems.KNOWN_ONLY, problems.OK)
-                     if counts.get(v)) or "none"
-
-
-def one_line(text: str) -> str:
-    return str(text).replace("\n", " ").replace("`", "'")
-
-
-# --------------------------------------------------------------------------- sections
-
-
 def summary(entries: list[dict]) -> list:
     """The per-target summary: verdict, distinct problems, what to fix first."""
-    out: list = [Heading(2, f"Targets ({len(entries)}: {verdict_counts(entries)})", "summary")]
+    counts = Counter(e["verdict"] for e in entries)  # "2 failing, 14 ok", worst first
+    verdicts = ", ".join(f"{counts[v]} {v}" for v in (problems.FAILING, problems.KNOWN_ONLY, problems.OK)
+                         if counts.get(v)) or "none"
+    out: list = [Heading(2, f"Targets ({len(entries)}: {verdicts})", "summary")]
     if not entries:
         return out + [Para("No target reported.")]
     rows = []
@@ -415,7 +393,7 @@ def run_section(report: dict) -> list:
                 how += (["; "] if how else []) + [code(arg), f" {text}"]
             lines.append([f"configs of {entry['name']} inferred from its signature: "] + how)
     items = [Item(line) for line in lines + rejected_lines(report)]
-    items += [Item([f"target that did not load: ", Span(b["name"], bold=True), f": {b['problem']}"], cls="bad")
+    items += [Item(["target that did not load: ", Span(b["name"], bold=True), f": {b['problem']}"], cls="bad")
               for b in report.get("broken_targets", [])]
     return [Heading(2, "Run", "run"), Items(items, cls="env", anchor="environment")]
 
@@ -428,7 +406,7 @@ def observation_sections(report: dict) -> list:
         items = []
         for t in warned:
             total = t["warnings"]
-            kinds = [[f"{k['count']:,} × {k['category']} at ", code(k["where"]), ": " + one_line(k["first"])]
+            kinds = [[f"{k['count']:,} × {k['category']} at ", code(k["where"]), ": " + str(k["first"]).replace("\n", " ").replace("`", "'")]
                      for k in total["kinds"]]
             items.append(Item(f"{t['name']}: {counted(total['count'], 'warning')} of "
                               f"{counted(len(total['kinds']), 'kind')}", kinds))
@@ -452,10 +430,8 @@ def matrix_section(report: dict) -> list:
     return out + [Table(["check"] + targets, rows, scroll=True)]
 
 
-def _verdict_cell(verdict: Optional[str]) -> Cell:
-    if verdict is None:
-        return Cell("·", "v-none")
-    return Cell(Span(MARK[verdict], bold=True) if verdict in MARK else verdict, f"v-{verdict}")
+def _verdict_cell(v: Optional[str]) -> Cell:
+    return Cell("·", "v-none") if v is None else Cell(Span(MARK[v], bold=True) if v in MARK else v, f"v-{v}")
 
 
 FAMILIES = (
@@ -558,8 +534,6 @@ def page(report: dict) -> list:
     return out
 
 
-# --------------------------------------------------------------------------- the command line's tables
-
 RECIPE_COLUMNS = [  # (recipe, heading)
     ("canonical", "canonical"), ("last_epoch", "`last_epoch`"), ("fast_forward", "fast-forward"),
     ("reset_lr_last_epoch", "reset lr, then `last_epoch`"), ("epoch_argument", "`step(epoch)` throughout"),
@@ -571,10 +545,8 @@ RECIPE_DOCS = ("`step(epoch)` is deprecated by torch's own docs: "
 
 def recipe_cell(result, stale: bool = False) -> str:
     """"Which resume recipe should I use?": `safe`, `drifts (1e-16)`, `wrong (step 3, lr)`, `raises (...)`, `·`."""
-    if result is None:
-        return "·"
-    if stale:  # only get_last_lr() was wrong, and only until the next step()
-        return STALE_CELL
+    if result is None or stale:  # stale: only get_last_lr() was wrong, and only until the next step()
+        return "·" if result is None else STALE_CELL
     div = result.divergence or {}
     if result.outcome == results.SAFE:
         return "safe"
