@@ -1,15 +1,7 @@
-"""The report model: one envelope, one record per target x check.
+"""The report model: one envelope, one record per target x check, in strict JSON (no NaN literals).
 
-Everything in a report is plain JSON (strict: no NaN or Infinity literals),
-so `report.json` can be read by any tool, merged across CI shards and
-compared across runs. `SCHEMA_VERSION` changes whenever a field changes
-meaning; `compare` and `merge` refuse reports of another major version.
-
-Values inside trajectories and divergences keep their exact identity:
-
-- a float is a JSON number, or the string "nan" / "inf" / "-inf";
-- a tensor scalar is ``{"tensor": number, "dtype": "torch.float32", "device": "cpu"}``;
-- a value that is absent is ``null``.
+Values keep their identity: a float is a number or "nan" / "inf" / "-inf"; a tensor scalar is
+``{"tensor": number, "dtype": "torch.float32", "device": "cpu"}``; an absent value is ``null``.
 """
 
 from __future__ import annotations
@@ -22,15 +14,10 @@ from typing import Any, Iterable, Optional
 
 from conformance.plugin.record import jsonable  # noqa: F401 - the report's values, made where the test ran
 
+# Changes when a field changes meaning; compare and merge refuse another major version. 1.1: typed family
+# results; 1.2: targets[] carry verdict and problems (worked out again for older reports); 1.3: a failure's
+# raise as data (`details.exception`) and its verdict's first line (`summary`), which problems group on.
 SCHEMA_VERSION = "1.3"
-# 1.1: typed family results (1.0 results are upgraded on read)
-# 1.2: each targets[] entry has verdict, problems and known_problems (root causes, see problems.py);
-#      summary has problems, known_problems, failing_targets. 1.0 and 1.1 reports are read as they
-#      are: the problems are worked out from the records whenever a report is rendered.
-# 1.3: a failure carries its raise as data (`details.exception`: type, phase, text) and the verdict's
-#      own first line (`summary`); problems group on those. A 1.0-1.2 record lacks them: compare and
-#      merge read it as before (they match on verdicts and results), and its raises group on type and
-#      phase, its other message-only failures on their verdict.
 
 PASS, FAIL, ERROR, NONDETERMINISTIC = "pass", "fail", "error", "nondeterministic"
 XFAIL, XPASS, SKIP = "xfail", "xpass", "skip"
@@ -39,20 +26,11 @@ BAD = frozenset({FAIL, ERROR, NONDETERMINISTIC})  # a verdict that makes the run
 HAS_CASE = frozenset({FAIL, ERROR, NONDETERMINISTIC, XFAIL})  # may carry a shrunk case
 
 
-# --------------------------------------------------------------------------- values
-
-
 def number(x: Any) -> Optional[float]:
     """The plain number inside a JSON value (for plots and relative errors)."""
     if isinstance(x, dict) and "tensor" in x:
         x = x["tensor"]
-    if isinstance(x, bool):
-        return float(x)
-    if isinstance(x, (int, float)):
-        return float(x)
-    if x in ("nan", "inf", "-inf"):
-        return float(x)
-    return None
+    return float(x) if isinstance(x, (int, float)) or x in ("nan", "inf", "-inf") else None
 
 
 def show(x: Any) -> str:
@@ -67,14 +45,9 @@ def show(x: Any) -> str:
     return repr(x) if not isinstance(x, str) else x
 
 
-# --------------------------------------------------------------------------- records
-
-
 def record_key(record: dict) -> tuple[str, str]:
     """What `compare` and `merge` match records on: target and check (test id as fallback)."""
-    target = record.get("target") or "-"
-    check = record.get("check") or record.get("test") or record.get("id") or "-"
-    return (target, check)
+    return (record.get("target") or "-", record.get("check") or record.get("test") or record.get("id") or "-")
 
 
 def summarize(records: Iterable[dict]) -> dict:
@@ -104,9 +77,6 @@ def targets_of(report: dict) -> list[str]:
     return names
 
 
-# --------------------------------------------------------------------------- files
-
-
 class ReportError(Exception):
     """A report file that cannot be used; the message says which and why."""
 
@@ -123,10 +93,8 @@ def load(path: str) -> dict:
         raise ReportError(f"{path}: not a conformance report (no schema_version / records)")
     major = str(report["schema_version"]).split(".")[0]
     if major != SCHEMA_VERSION.split(".")[0]:
-        raise ReportError(
-            f"{path}: report schema {report['schema_version']} cannot be read by this version "
-            f"(schema {SCHEMA_VERSION}); regenerate it or use the matching suite version"
-        )
+        raise ReportError(f"{path}: report schema {report['schema_version']} cannot be read by this version "
+                          f"(schema {SCHEMA_VERSION}); regenerate it or use the matching suite version")
     return report
 
 
