@@ -1,15 +1,8 @@
 """`python -m conformance.reports compare OLD.json NEW.json`: what changed between two runs.
 
-Records are matched on (target, check). The comparison lists new failures,
-fixed checks, other changed verdicts, changed mismatch / recipe / placement
-outcomes, and vanished and new tests. It *regressed* when:
-
-- a check is failing (fail / error / nondeterministic) that was not before,
-  including a new test that fails;
-- a supported recipe that was safe for a target is no longer safe;
-- the new run is incomplete (an interrupted run cannot prove the absence of
-  regressions);
-- with `--strict`, a test vanished or any mismatch / placement outcome changed.
+Records match on (target, check). It *regressed* when a check fails that did not (a new failing test too), a
+supported recipe is no longer safe, or the new run is incomplete; with `--strict`, also when a test vanished
+or a mismatch / placement outcome changed.
 """
 
 from __future__ import annotations
@@ -51,7 +44,6 @@ class Comparison:
     def regressed(self) -> bool:
         return bool(self.regressions)
 
-
 def _index(report: dict) -> dict:
     out: dict = {}
     for r in report.get("records", []):
@@ -85,25 +77,18 @@ def compare(old: dict, new: dict, strict: bool = False) -> Comparison:
             c.vanished.append((key, ra["verdict"]))
             continue
         va, vb = ra["verdict"], rb["verdict"]
-        if va == vb:
-            continue
         if vb in BAD and va not in BAD:
             c.new_failures.append((key, va, rb))
-        elif va in BAD and vb in ("pass", "xpass"):
-            c.fixed.append((key, va, vb))
-        else:
-            c.changed.append((key, va, vb))
+        elif va != vb:
+            (c.fixed if va in BAD and vb in ("pass", "xpass") else c.changed).append((key, va, vb))
     ra, rb = _results(old), _results(new)
     for key in sorted(set(ra) | set(rb)):
         before, after = ra.get(key), rb.get(key)
         if before is None or after is None:
             continue  # the test itself is listed as vanished / new
         old_result, new_result = result_of(key[1], before), result_of(key[1], after)
-        da, db = old_result.describe(), new_result.describe()
-        if da == db:
-            continue
-        worse = new_result.bad and not old_result.bad
-        c.results.append((*key, da, db, worse))
+        if old_result.describe() != new_result.describe():
+            c.results.append((*key, old_result.describe(), new_result.describe(), new_result.bad and not old_result.bad))
     for side, report in (("old", old), ("new", new)):
         if not report.get("complete", True):
             c.warnings.append(f"the {side} report is incomplete: {report.get('incomplete_reason')}")
@@ -149,10 +134,8 @@ def markdown(c: Comparison, old_path: str = "OLD", new_path: str = "NEW") -> str
 
 
 def text(c: Comparison) -> str:
-    out = []
     regressions = c.regressions
-    out.append("REGRESSED" if regressions else "no regressions")
-    out += [f"  {r}" for r in regressions]
+    out = ["REGRESSED" if regressions else "no regressions"] + [f"  {r}" for r in regressions]
     out += [f"warning: {w}" for w in c.warnings]
     for title, rows in (("fixed", [f"{k[0]} {k[1]}: {o} -> {n}" for k, o, n in c.fixed]),
                         ("changed", [f"{k[0]} {k[1]}: {o} -> {n}" for k, o, n in c.changed]),
