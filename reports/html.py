@@ -1,9 +1,5 @@
-"""report.html: the blocks of `tables.page` as one self-contained page (inline CSS, plots as base64 PNG,
-no scripts).
-
-It leads with one row per target (verdict, distinct problems, what to fix first) that reads at
-1280 px without scrolling sideways; the wide target x check matrix scrolls in its own box below.
-"""
+"""report.html: the blocks of `tables.page` as one self-contained page (inline CSS, plots as base64 PNG, no
+scripts); the per-target summary reads at 1280 px, the wide target x check matrix scrolls in its own box."""
 
 from __future__ import annotations
 

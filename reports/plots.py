@@ -1,11 +1,5 @@
-"""Trajectory plots for failures (matplotlib, the optional `plots` extra).
-
-`trajectory_png(record)` returns PNG bytes, or None when matplotlib is not
-installed or the failure carries no trajectories. Each plot shows the
-uninterrupted lr (and momentum, when any group has one) against the resumed
-one per param group, with the interruption points as vertical lines and the
-first divergence marked.
-"""
+"""Trajectory plots for failures (matplotlib, the optional `plots` extra): uninterrupted vs resumed lr (and
+momentum) per param group, interruptions as vertical lines, the first divergence marked."""
 
 from __future__ import annotations
 
@@ -68,9 +62,7 @@ def trajectory_png(record: dict) -> Optional[bytes]:
             ax.axvline(s - 0.5, color="0.4", lw=0.9, ls=":", label="interruption" if i == 0 else None)
         step = div.get("step")
         if step is not None and (div.get("field") in (name, "last_lr") or div.get("group") is None):
-            g = div.get("group") or 0
-            y = _series(actual, g, index)
-            ye = _series(expected, g, index)
+            y, ye = (_series(run, div.get("group") or 0, index) for run in (actual, expected))
             if step < len(y) and y[step] is not None:
                 ax.plot([step], [y[step]], "x", color="red", ms=11, mew=2.5, label="first divergence")
             if step < len(ye) and ye[step] is not None:
