@@ -1,19 +1,7 @@
 """Command line: `python -m conformance.reports compare|merge|render`.
 
-    python -m conformance.reports compare OLD.json NEW.json [--md OUT.md] [--strict]
-        prints what changed; writes it as Markdown with --md; exits 1 when
-        anything regressed, 2 when a report cannot be read.
-    python -m conformance.reports merge A.json B.json ... -o OUT [--check]
-        combines CI shards; OUT is a directory (report.json/.md/.html and
-        reproducers/ inside) or a path ending in .json (siblings .md/.html).
-        With --check, exits 1 when the merged run is red or incomplete (a
-        shard group missing, a shard interrupted), as one unsharded run would.
-    python -m conformance.reports render REPORT.json [-o DIR]
-        rewrites report.md, report.html and the reproducers from a report.json.
-    python -m conformance.reports recipes REPORT.json [--md OUT.md]
-        prints the "which resume recipe should I use?" table of a report.
-    python -m conformance.reports drivers REPORT.json [--md OUT.md]
-        prints the target x framework driver table of a report.
+Also `recipes` and `drivers` (tables of a report). Exit status: 2 when a report cannot be read; `compare` 1
+when anything regressed; `merge --check` 1 when the merged run is red or incomplete, as one run would be.
 """
 
 from __future__ import annotations
@@ -60,8 +48,7 @@ def main(argv=None) -> int:
 
     try:
         if args.command == "compare":
-            old, new = model.load(args.old), model.load(args.new)
-            c = compare_mod.compare(old, new, strict=args.strict)
+            c = compare_mod.compare(model.load(args.old), model.load(args.new), strict=args.strict)
             print(compare_mod.text(c))
             if args.md:
                 model.write_atomic(args.md, compare_mod.markdown(c, args.old, args.new))

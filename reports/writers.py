@@ -13,9 +13,6 @@ from conformance.reports.model import HAS_CASE
 REPRO_DIR = "reproducers"
 
 
-# --------------------------------------------------------------------------- all files
-
-
 def write_reproducers(report: dict, directory: str) -> None:
     """One script per failure with a case; sets `failure.reproducer` (relative to `directory`)."""
     repro_dir = os.path.join(directory, REPRO_DIR)
