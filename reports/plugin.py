@@ -1,15 +1,9 @@
 """pytest hooks that turn each test's `Record` into one report record and write the report.
 
-- Every test phase carries one `Record` (`conformance/plugin/record.py`),
-  written where the test ran by the plugin's one report hook; pytest-xdist
-  ships `user_properties` to the controller, so worker results reach one report.
-- The controller (or the only process) adds pytest's outcome to each test's
-  record, and at session end writes `report.json`, `report.md`,
-  `report.html` and one reproducer per failure, atomically.
-- A crashed xdist worker leaves its test as `error` with the cause; tests
-  that never reported are listed, and a run stopped by Ctrl-C or SIGTERM
-  still writes a report marked incomplete. `report.json` is also refreshed
-  while the run goes on, so even a killed run leaves one.
+Workers' records reach the controller through `user_properties` (pytest-xdist); the controller adds pytest's
+outcome and at session end writes report.json/.md/.html and the reproducers. A crashed worker leaves its test
+`error`; a run stopped by Ctrl-C or SIGTERM, or killed (report.json is refreshed as it goes), leaves a report
+marked incomplete.
 """
 
 from __future__ import annotations
@@ -22,7 +16,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Any, Optional
+from typing import Optional
 
 import hypothesis
 import pytest
@@ -50,17 +44,10 @@ def pytest_addoption(parser):
     group.addoption("--no-report", action="store_true", default=False, help="write no report")
 
 
-def _is_worker(config) -> bool:
-    return hasattr(config, "workerinput")
-
-
 def pytest_configure(config):
-    if _is_worker(config) or config.getoption("no_report", False):
+    if hasattr(config, "workerinput") or config.getoption("no_report", False):  # an xdist worker
         return
     config.pluginmanager.register(Collector(config), "lrc-report-collector")
-
-
-# --------------------------------------------------------------------------- controller side
 
 
 def _now() -> str:
@@ -93,8 +80,7 @@ def _skip_reason(report) -> str:
 
 
 def _tail(text: str, lines: int = 40) -> str:
-    parts = (text or "").rstrip().splitlines()
-    return "\n".join(parts[-lines:]) if len(parts) > lines else "\n".join(parts)
+    return "\n".join((text or "").rstrip().splitlines()[-lines:])
 
 
 def _check_from_nodeid(nodeid: str) -> tuple[Optional[str], str]:
@@ -128,16 +114,12 @@ class Collector:
             except (ValueError, OSError):
                 self._old_sigterm = None
 
-    # ----- where
-
     @property
     def report_dir(self) -> str:
         chosen = self.config.getoption("report_dir") or os.environ.get("LRC_REPORT_DIR")
         if chosen:
             return os.path.abspath(os.path.join(str(self.config.invocation_params.dir), chosen))
         return os.path.join(str(self.config.rootpath), DEFAULT_DIR)
-
-    # ----- signals
 
     def _on_sigterm(self, signum, frame):
         self.interrupted = "terminated by SIGTERM (a timeout or a cancelled CI job)"
@@ -154,8 +136,6 @@ class Collector:
         if self.interrupted is None:
             self.interrupted = "interrupted by Ctrl-C (KeyboardInterrupt)"
 
-    # ----- what should run
-
     def pytest_collection_finish(self, session):
         self.expected.update(item.nodeid for item in session.items)
 
@@ -170,10 +150,7 @@ class Collector:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_handlecrashitem(self, crashitem, report, sched):
-        entry = self._entry(crashitem)
-        entry["crashed"] = True
-
-    # ----- each report
+        self._entry(crashitem)["crashed"] = True
 
     def _entry(self, nodeid: str) -> dict:
         if nodeid not in self.entries:
@@ -200,9 +177,8 @@ class Collector:
             cause = str(report.longrepr or "worker crashed")
             if worker and worker in self.node_errors:
                 cause += f"\n{self.node_errors[worker]}"
-            entry.update(verdict=ERROR, message=f"{cause}\n(the worker process died; "
-                         "a segfault, os._exit or out-of-memory kill in the target or torch)")
-            entry["crashed"] = True
+            entry.update(verdict=ERROR, message=f"{cause}\n(the worker process died; a segfault, os._exit or "
+                         "out-of-memory kill in the target or torch)", crashed=True)
             self._finish(entry)
             return
         if when == "setup":
@@ -219,8 +195,7 @@ class Collector:
             if report.failed and entry.get("verdict") in (None, PASS, XPASS):
                 entry.update(verdict=ERROR, message="error in test teardown:\n" + _tail(report.longreprtext))
             if entry.get("verdict") is None:
-                entry["verdict"] = ERROR
-                entry["message"] = "the test produced no outcome"
+                entry.update(verdict=ERROR, message="the test produced no outcome")
             self._finish(entry)
 
     def _call(self, entry: dict, report, rec: Record) -> None:
@@ -265,16 +240,13 @@ class Collector:
             self.last_progress = now
             self._write(final=False)
 
-    # ----- the end
-
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session, exitstatus):
         if exitstatus == pytest.ExitCode.INTERRUPTED and self.interrupted is None:
             self.interrupted = "interrupted"
-        if self.interrupted is None and getattr(session, "shouldstop", False):
-            self.interrupted = f"stopped early: {session.shouldstop}"
-        if self.interrupted is None and getattr(session, "shouldfail", False):
-            self.interrupted = f"stopped early: {session.shouldfail}"
+        for stop in (getattr(session, "shouldstop", False), getattr(session, "shouldfail", False)):
+            if stop and self.interrupted is None:
+                self.interrupted = f"stopped early: {stop}"
         self._write(final=True, exitstatus=int(exitstatus))
 
     def pytest_terminal_summary(self, terminalreporter):
@@ -291,8 +263,7 @@ class Collector:
                 if self.interrupted or not final:
                     not_run.append(nodeid)
                     continue
-                e["verdict"] = ERROR
-                e["message"] = "the test started but never finished reporting (its worker crashed?)"
+                e.update(verdict=ERROR, message="the test started but never finished reporting (its worker crashed?)")
             records.append(e)
         for nodeid in sorted(self.expected - set(self.entries)):
             if self.interrupted or not final:
@@ -307,8 +278,7 @@ class Collector:
 
     def envelope(self, records: list[dict], not_run: list[str], final: bool, exitstatus=None) -> dict:
         root = str(self.config.rootpath)
-        torch_version = torch.__version__
-        targets, broken = [], []
+        targets = []
         for t in self.config.stash.get(TARGETS, []):
             entry = {"name": t.name, "source": getattr(t, "source", "")}
             if getattr(t, "inferred", None):
@@ -316,49 +286,35 @@ class Collector:
             if entry["source"] != "torch":
                 entry["driven"] = driving.describe(t)  # how the loop steps it, and how that was decided
             targets.append(entry)
-        for b in self.config.stash.get(BROKEN, []):
-            broken.append({"name": b.name, "problem": b.problem})
+        broken = [{"name": b.name, "problem": b.problem} for b in self.config.stash.get(BROKEN, [])]
         problems.annotate_warnings(targets, records)
         if not hasattr(self, "_git_state"):
             self._git_state = (_git(root, "rev-parse", "HEAD"),
                                _git(root, "status", "--porcelain", "--untracked-files=no"))
         sha, dirty = self._git_state
-        workers = getattr(self.config.option, "numprocesses", None)
         complete = final and self.interrupted is None and not not_run
         return {
             "schema_version": model.SCHEMA_VERSION,
             "suite": {"name": "lr-resume-conformance", "version": conformance.__version__,
                       "git_sha": sha, "git_dirty": bool(dirty) if dirty is not None else None},
             "environment": {
-                "torch": torch_version,
-                "python": platform.python_version(),
-                "hypothesis": hypothesis.__version__,
-                "pytest": pytest.__version__,
-                "platform": platform.platform(),
-                "machine": platform.machine(),
-                "xdist_workers": workers,
+                "torch": torch.__version__, "python": platform.python_version(), "hypothesis": hypothesis.__version__,
+                "pytest": pytest.__version__, "platform": platform.platform(), "machine": platform.machine(),
+                "xdist_workers": getattr(self.config.option, "numprocesses", None),
                 "drivers": {d.name: f"{d.distribution} {d.version()}" for d in self.config.stash.get(DRIVERS, [])},
             },
-            "command": ["pytest", *self.config.invocation_params.args],
-            "targets": targets,
-            "broken_targets": broken,
-            "hypothesis": {
-                "profile": profile_in_effect()[0],  # `dev` when none was chosen, as the checks run
-                "seed": self.config.getoption("hypothesis_seed", None),
-                "max_examples": profile_in_effect()[1],
-                "derandomize": base_settings().derandomize,
+            "command": ["pytest", *self.config.invocation_params.args], "targets": targets, "broken_targets": broken,
+            "hypothesis": {  # the profile is `dev` when none was chosen, as the checks run
+                "profile": profile_in_effect()[0], "seed": self.config.getoption("hypothesis_seed", None),
+                "max_examples": profile_in_effect()[1], "derandomize": base_settings().derandomize,
             },
-            "started_at": self.started,
-            "finished_at": _now() if final else None,
-            "duration_s": round(time.monotonic() - self.t0, 2),
-            "complete": complete,
+            "started_at": self.started, "finished_at": _now() if final else None,
+            "duration_s": round(time.monotonic() - self.t0, 2), "complete": complete,
             "status": "complete" if complete else ("running" if not final else "incomplete"),
             "incomplete_reason": None if complete else (
                 self.interrupted or ("the run is still going" if not final else
                                      f"{len(not_run)} collected tests never ran")),
-            "exitstatus": exitstatus,
-            "not_run": not_run,
-            "summary": model.summarize(records),
+            "exitstatus": exitstatus, "not_run": not_run, "summary": model.summarize(records),
             "records": model.sort_records(records),
         }
 
