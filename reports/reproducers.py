@@ -1,16 +1,10 @@
-"""Reproducer scripts: one standalone Python file per failure.
+"""Reproducer scripts: one standalone Python file per failure, a copy of the harness loop.
 
-A reproducer needs only torch (and, for a third-party target, that target's
-package). It rebuilds the shrunk config, runs the uninterrupted reference and
-the interrupted-and-resumed run (through `torch.save` / `torch.load(weights_only=True)`,
-or, for a case whose medium is `dcp`, through `torch.distributed.checkpoint` in one process
-the way the suite's dcp medium goes: `dcp.save` of plain state dicts, `dcp.load` into the
-fresh objects' own state dicts; with the check's recipe, `canonical` unless the check
-names another), prints
-the first divergence, and exits 1 when the failure reproduces, 0 when it does
-not, 2 when the script itself could not run (an import, a build or the
-uninterrupted run raised): a broken script never passes for a reproduction. Callables the config uses that live in the suite are inlined as source,
-so the script does not import the suite.
+A script needs only torch (and a third-party target's package): it rebuilds the shrunk config, runs the
+uninterrupted and the interrupted-and-resumed run (torch.save / torch.load(weights_only=True), or for medium
+`dcp` torch.distributed.checkpoint in one process, with the check's recipe), prints the first divergence and
+exits 1 when the failure reproduces, 0 when not, 2 when the script itself could not run. Callables the config
+uses are inlined as source, so the script does not import the suite.
 """
 
 from __future__ import annotations
@@ -44,30 +38,31 @@ SUITE_MODE = (
 )
 
 
-def _build_code(target: dict) -> tuple[str, str]:
-    """(imports and setup, body of build_scheduler) for the target."""
+def _build_code(target: dict) -> tuple[str, str, str]:
+    """(imports and setup, body of build_scheduler, what the script needs) for the target."""
     name, source = target.get("name", ""), target.get("source", "")
     factory = target.get("factory")
     if source == "torch" and not target.get("custom_adapter"):
+        torch_only, lr_scheduler = "only torch", "from torch.optim import lr_scheduler"
         if name == "SWALR":
-            return "from torch.optim.swa_utils import SWALR", "return SWALR(optimizer, **config)"
-        if name in ("SequentialLR", "ChainedScheduler"):
-            children = ("children = [getattr(lr_scheduler, child)(optimizer, **cfg) "
-                        "for child, cfg in config[\"schedulers\"]]\n")
-            if name == "SequentialLR":
-                return "from torch.optim import lr_scheduler", children + (
-                    "extra = {k: v for k, v in config.items() if k == \"last_epoch\"}\n"
-                    "return lr_scheduler.SequentialLR(optimizer, children, config[\"milestones\"], **extra)")
-            return "from torch.optim import lr_scheduler", children + (
-                "return lr_scheduler.ChainedScheduler(children, optimizer)")
-        return "from torch.optim import lr_scheduler", f"return lr_scheduler.{name}(optimizer, **config)"
+            return "from torch.optim.swa_utils import SWALR", "return SWALR(optimizer, **config)", torch_only
+        if name not in ("SequentialLR", "ChainedScheduler"):
+            return lr_scheduler, f"return lr_scheduler.{name}(optimizer, **config)", torch_only
+        children = ("children = [getattr(lr_scheduler, child)(optimizer, **cfg) "
+                    "for child, cfg in config[\"schedulers\"]]\n")
+        return lr_scheduler, children + (
+            "extra = {k: v for k, v in config.items() if k == \"last_epoch\"}\n"
+            "return lr_scheduler.SequentialLR(optimizer, children, config[\"milestones\"], **extra)"
+            if name == "SequentialLR" else "return lr_scheduler.ChainedScheduler(children, optimizer)"), torch_only
     module, attr, _ = split_source(source)
     if target.get("custom_adapter") or (not factory and not module):
-        return SUITE_MODE, "return SPEC.build(optimizer, config)"
+        return SUITE_MODE, "return SPEC.build(optimizer, config)", \
+            f"torch, this suite and the target's package ({target.get('source')})"
+    needs = f"only torch and the target's package ({target.get('source')})"
     if factory:
-        module, qualname = factory["module"], factory["qualname"]
-        head = qualname.split(".")[0]
-        return f"from {module} import {head}", f"return {qualname}(optimizer, **config)"
+        qualname = factory["qualname"]
+        return (f"from {factory['module']} import {qualname.split('.')[0]}",
+                f"return {qualname}(optimizer, **config)", needs)
     return (
         f"import importlib\nTARGET_OBJECT = importlib.import_module({module!r})\n"
         f"for _part in {attr!r}.split('.'):\n    TARGET_OBJECT = getattr(TARGET_OBJECT, _part)",
@@ -78,7 +73,7 @@ def _build_code(target: dict) -> tuple[str, str]:
         "    obj = next(o for o in obj if getattr(o, \"name\", getattr(o, \"__name__\", None)) == TARGET)\n"
         "if hasattr(obj, \"build\") and not isinstance(obj, type):  # a TargetSpec record\n"
         "    return obj.build(optimizer, config)\n"
-        "return obj(optimizer, **config)",
+        "return obj(optimizer, **config)", needs,
     )
 
 
@@ -93,13 +88,8 @@ def render(record: dict, suite_version: str = "", generated: str = "") -> Option
         return None
     target = record.get("target_info") or {"name": record.get("target"), "source": ""}
     check = record.get("check") or ""
-    recipe = RECIPES.get(check, "canonical")
-    imports, build = _build_code(target)
-    extra_imports = "\n".join(case.get("imports", []))
-    sources = "\n\n".join(s.rstrip() for s in case.get("sources", {}).values())
-    problems = case.get("problems", [])
+    imports, build, needs = _build_code(target)
     setup, plan, loop = case["setup"], case["plan"], case["loop"]
-    adapter_note = ""
     message = record.get("message") or failure.get("message") or ""
     expected = (failure.get("divergence") or {}).get("describe") or (message.splitlines() or ["?"])[0]
     doc = textwrap.dedent(f"""\
@@ -109,53 +99,45 @@ def render(record: dict, suite_version: str = "", generated: str = "") -> Option
         The suite reported: {expected}
 
         Run:  python {file_name(record)}
-        Needs {_needs(target)}.
+        Needs {needs}.
         Exits 1 when the failure reproduces, 0 when the two trajectories agree,
         2 when the script itself could not run (never a reproduction).
         """)
+    constants = [  # the script's constants: name, value, comment
+        ("TARGET", repr(target.get("name")), ""), ("CHECK", repr(check), ""),
+        ("RECIPE", repr(RECIPES.get(check, "canonical")), "how fresh objects are rebuilt at each interruption"),
+        ("SEED", repr(case.get("seed", 20261125)), ""), ("OPTIMIZER", repr(setup["optimizer"]), ""),
+        ("LRS", repr([_float(v) for v in setup["lrs"]]), "one param group per lr"),
+        ("OPTIMIZER_KWARGS", setup.get("kwargs_py", "{}"), ""), ("TENSOR_LR", repr(bool(setup.get("tensor_lr"))), ""),
+        ("SHAPE", repr(tuple(setup.get("shape", (2, 2)))), ""), ("CONFIG", case["config_py"], ""),
+        ("EPOCHS", repr(plan["epochs"]), "scheduler steps"),
+        ("INTERRUPTIONS", repr(list(plan["interruptions"])),
+         "loop iterations before which the run is checkpointed and resumed"),
+        ("METRICS", plan.get("metrics_py", "[]"), ""), ("METRIC_DRIVEN", repr(bool(target.get("metric_driven"))), ""),
+        ("MEDIUM", repr(plan.get("medium", "file")), ""),
+        ("SKIPS", repr(set(plan.get("skips", []))), "optimizer steps whose gradients are infinite (GradScaler loops)"),
+        ("BATCHES", repr(loop.get("batches", 1)), "optimizer steps per scheduler step"),
+        ("ACCUMULATE", repr(loop.get("accumulate", 1)), "micro-batches per optimizer step"),
+        ("SCHED_FIRST", repr(bool(loop.get("sched_first"))), "scheduler.step() before optimizer.step()"),
+        ("SCALER", repr(bool(loop.get("scaler"))), "AMP GradScaler on CPU"), ("REPORTED", repr(expected), ""),
+        ("REFS", repr(list(target.get("refs") or [])),
+         "the run's --target references (used only when the suite describes the target)"),
+    ]
     subs = {
         "DOC": doc.replace('"""', "'''"),
         "IMPORTS": imports,
-        "CALLABLE_IMPORTS": extra_imports,
-        "SOURCES": sources or "# (the config uses no callables)",
-        "PROBLEMS": "".join(f"# WARNING: {p}\n" for p in problems),
-        "ADAPTER_NOTE": adapter_note,
-        "TARGET": repr(target.get("name")),
-        "CHECK": repr(check),
-        "RECIPE": repr(recipe),
-        "SEED": repr(case.get("seed", 20261125)),
-        "OPTIMIZER": repr(setup["optimizer"]),
-        "LRS": repr([_float(v) for v in setup["lrs"]]),
-        "OPT_KWARGS": setup.get("kwargs_py", "{}"),
-        "TENSOR_LR": repr(bool(setup.get("tensor_lr"))),
-        "SHAPE": repr(tuple(setup.get("shape", (2, 2)))),
-        "CONFIG": case["config_py"],
-        "EPOCHS": repr(plan["epochs"]),
-        "INTERRUPTIONS": repr(list(plan["interruptions"])),
-        "METRICS": plan.get("metrics_py", "[]"),
-        "METRIC_DRIVEN": repr(bool(target.get("metric_driven"))),
-        "MEDIUM": repr(plan.get("medium", "file")),
-        "SKIPS": repr(set(plan.get("skips", []))),
-        "BATCHES": repr(loop.get("batches", 1)),
-        "ACCUMULATE": repr(loop.get("accumulate", 1)),
-        "SCHED_FIRST": repr(bool(loop.get("sched_first"))),
-        "SCALER": repr(bool(loop.get("scaler"))),
-        "REPORTED": repr(expected),
-        "REFS": repr(list(target.get("refs") or [])),
+        "CALLABLE_IMPORTS": "\n".join(case.get("imports", [])),
+        "SOURCES": "\n\n".join(s.rstrip() for s in case.get("sources", {}).values())
+        or "# (the config uses no callables)",
+        "PROBLEMS": "".join(f"# WARNING: {p}\n" for p in case.get("problems", [])),
+        "CONSTANTS": "".join(f"{name} = {value}" + (f"  # {why}" if why else "") + "\n"
+                             for name, value, why in constants),
         "BUILD": textwrap.indent(build, "    "),
     }
     text = TEMPLATE
     for key, value in subs.items():
         text = text.replace("{{" + key + "}}", value)
     return text
-
-
-def _needs(target: dict) -> str:
-    if target.get("source") == "torch" and not target.get("custom_adapter"):
-        return "only torch"
-    if target.get("custom_adapter") or (not target.get("factory") and not split_source(target.get("source", ""))[0]):
-        return f"torch, this suite and the target's package ({target.get('source')})"
-    return f"only torch and the target's package ({target.get('source')})"
 
 
 def _float(v):
@@ -198,29 +180,7 @@ sys.excepthook = _could_not_run
 {{SOURCES}}
 
 # --- the shrunk failing case ----------------------------------------------------
-{{PROBLEMS}}{{ADAPTER_NOTE}}TARGET = {{TARGET}}
-CHECK = {{CHECK}}
-RECIPE = {{RECIPE}}  # how fresh objects are rebuilt at each interruption
-SEED = {{SEED}}
-OPTIMIZER = {{OPTIMIZER}}
-LRS = {{LRS}}  # one param group per lr
-OPTIMIZER_KWARGS = {{OPT_KWARGS}}
-TENSOR_LR = {{TENSOR_LR}}
-SHAPE = {{SHAPE}}
-CONFIG = {{CONFIG}}
-EPOCHS = {{EPOCHS}}  # scheduler steps
-INTERRUPTIONS = {{INTERRUPTIONS}}  # loop iterations before which the run is checkpointed and resumed
-METRICS = {{METRICS}}
-METRIC_DRIVEN = {{METRIC_DRIVEN}}
-MEDIUM = {{MEDIUM}}
-SKIPS = {{SKIPS}}  # optimizer steps whose gradients are infinite (GradScaler loops)
-BATCHES = {{BATCHES}}  # optimizer steps per scheduler step
-ACCUMULATE = {{ACCUMULATE}}  # micro-batches per optimizer step
-SCHED_FIRST = {{SCHED_FIRST}}  # scheduler.step() before optimizer.step()
-SCALER = {{SCALER}}  # AMP GradScaler on CPU
-REPORTED = {{REPORTED}}
-REFS = {{REFS}}  # the run's --target references (used only when the suite describes the target)
-ADAPTER = None  # the suite's stepping adapter, for targets that need one
+{{PROBLEMS}}{{CONSTANTS}}ADAPTER = None  # the suite's stepping adapter, for targets that need one
 
 if MEDIUM == "dcp":  # torch.distributed.checkpoint, in this one process (no process group)
     import torch.distributed.checkpoint as dcp
