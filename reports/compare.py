@@ -88,7 +88,8 @@ def compare(old: dict, new: dict, strict: bool = False) -> Comparison:
             continue  # the test itself is listed as vanished / new
         old_result, new_result = result_of(key[1], before), result_of(key[1], after)
         if old_result.describe() != new_result.describe():
-            c.results.append((*key, old_result.describe(), new_result.describe(), new_result.bad and not old_result.bad))
+            c.results.append((*key, old_result.describe(), new_result.describe(),
+                              new_result.bad and not old_result.bad))
     for side, report in (("old", old), ("new", new)):
         if not report.get("complete", True):
             c.warnings.append(f"the {side} report is incomplete: {report.get('incomplete_reason')}")

@@ -121,7 +121,8 @@ def merge(reports: list[dict], sources: list[str] | None = None) -> dict:
                                ("hypothesis", ("profile", "seed", "derandomize", "max_examples"),
                                 "the Hypothesis {}: {}; their examples are not one run's")):
         for field in fields:
-            values = {str((rep.get(part) or {}).get(field)) for rep in reports if part == "environment" or rep.get(part)}
+            values = {str((rep.get(part) or {}).get(field)) for rep in reports
+                      if part == "environment" or rep.get(part)}
             if len(values) > 1:
                 warnings.append("shards differ in " + what.format(field, ", ".join(sorted(values))))
     split_missing, split_warnings = _splits_checked(reports, sources)

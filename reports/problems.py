@@ -121,7 +121,8 @@ def _problem(kind: str, key: str, title: str, records: list[dict], known: bool) 
     if details:
         title = f"{title} {' · '.join(details)}"
     out = {
-        "kind": kind, "key": key, "title": title, "checks": checks, "verdicts": dict(Counter(r["verdict"] for r in records)),
+        "kind": kind, "key": key, "title": title, "checks": checks,
+        "verdicts": dict(Counter(r["verdict"] for r in records)),
         "records": [{"id": record_id(r), "check": model.record_key(r)[1], "verdict": r["verdict"],
                      "reproducer": (r.get("failure") or {}).get("reproducer")} for r in records],
         "example": {"id": record_id(example), "check": model.record_key(example)[1],
@@ -271,7 +272,8 @@ def annotate(report: dict) -> dict:
         index[e["name"]].update(verdict=e["verdict"], problems=e["problems"], known_problems=e["known_problems"])
     report["targets"] = targets
     report.setdefault("summary", model.summarize(report.get("records", []))).update(
-        problems=sum(len(e["problems"]) for e in entries), known_problems=sum(len(e["known_problems"]) for e in entries),
+        problems=sum(len(e["problems"]) for e in entries),
+        known_problems=sum(len(e["known_problems"]) for e in entries),
         failing_targets=sum(e["verdict"] == FAILING for e in entries))
     report["schema_version"] = model.SCHEMA_VERSION
     return report

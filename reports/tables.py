@@ -406,8 +406,8 @@ def observation_sections(report: dict) -> list:
         items = []
         for t in warned:
             total = t["warnings"]
-            kinds = [[f"{k['count']:,} × {k['category']} at ", code(k["where"]), ": " + str(k["first"]).replace("\n", " ").replace("`", "'")]
-                     for k in total["kinds"]]
+            kinds = [[f"{k['count']:,} × {k['category']} at ", code(k["where"]),
+                      ": " + str(k["first"]).replace("\n", " ").replace("`", "'")] for k in total["kinds"]]
             items.append(Item(f"{t['name']}: {counted(total['count'], 'warning')} of "
                               f"{counted(len(total['kinds']), 'kind')}", kinds))
         out += [Heading(2, "Warnings the targets emitted", "warnings"),
