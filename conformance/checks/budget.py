@@ -5,6 +5,9 @@ default), `ci` (derandomized, no deadline, no database: the same examples on
 every run), `ci-seeded` (the `ci` budget from `--hypothesis-seed N`) and
 `thorough` (bug hunting).
 
+Every Hypothesis search of the suite runs `without_local_constants`: its
+examples then depend on the test alone, not on the modules imported so far.
+
 Every check has a budget factor in the CHECKS table. `check_settings` turns
 it into settings under the profile in force (`dev`, `ci`, `thorough`), so the
 profiles keep their proportions. Outside a suite profile (a user's own test
@@ -14,7 +17,11 @@ default, with its 200 ms deadline, would make whole training runs flaky.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Iterator
+
 from hypothesis import HealthCheck, Phase, settings
+from hypothesis.internal.conjecture import providers
 
 # Examples are whole training runs; generation is cheap next to them. The
 # `explain` phase is left out: it re-runs failing examples many times over
@@ -74,3 +81,32 @@ def search_settings(max_examples: int) -> settings:
         phases=[p for p in base_settings().phases if p is not Phase.shrink],
         suppress_health_check=list(HealthCheck),
     )
+
+
+_NO_CONSTANTS = providers.Constants() if hasattr(providers, "Constants") else None
+
+
+@contextmanager
+def without_local_constants() -> Iterator[None]:
+    """Hypothesis draws as if no local module were imported, while the suite's own test or search runs.
+
+    Hypothesis sometimes draws a literal found in the *local* modules imported
+    so far (not site-packages, not the stdlib, not test files). Which ones are
+    imported and local depends on the plugins loaded (`-p no:lrc-report`),
+    on what a worker's earlier tests imported, on the suite being a checkout or
+    installed, and on every literal of every module: the same derandomized test
+    drew other cases (selftests/test_draws_import_free.py). Without the pool,
+    a test's examples depend on the test alone. Scoped to the suite's own
+    searches, so the other Hypothesis tests of a session keep the pool.
+    """
+    saved = getattr(providers, "_get_local_constants", None)
+    if saved is None or _NO_CONSTANTS is None:  # a Hypothesis without the pool
+        yield
+        return
+    providers._get_local_constants = lambda: _NO_CONSTANTS
+    providers.CONSTANTS_CACHE.cache.clear()  # it holds the pool's constants per kind of draw
+    try:
+        yield
+    finally:
+        providers._get_local_constants = saved
+        providers.CONSTANTS_CACHE.cache.clear()

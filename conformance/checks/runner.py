@@ -15,7 +15,7 @@ from typing import Callable, Optional
 from hypothesis import currently_in_test_context, event, given, reject, strategies as st
 from hypothesis.errors import FailedHealthCheck, Unsatisfiable
 
-from conformance.checks.budget import check_settings, examples
+from conformance.checks.budget import check_settings, examples, without_local_constants
 from conformance.checks.table import Planned, result_only
 from conformance.harness.errors import Rejected
 from conformance.harness.oracle import outside_domain
@@ -148,7 +148,8 @@ def hypothesis_test(plan: Planned, target: TargetSpec, key: str, known: Optional
 
     def run() -> None:
         try:
-            test()
+            with without_local_constants():
+                test()
         except (Unsatisfiable, FailedHealthCheck) as exc:
             if not refused:
                 raise

@@ -20,7 +20,7 @@ from typing import Callable, Optional
 from hypothesis import find
 from hypothesis.errors import NoSuchExample, Unsatisfiable
 
-from conformance.checks.budget import search_settings
+from conformance.checks.budget import search_settings, without_local_constants
 from conformance.harness.errors import CheckpointError, Rejected, TargetError
 from conformance.model.case import Case
 from conformance.model.verdict import Divergence, Verdict
@@ -83,7 +83,8 @@ def search(strategy, probe: Callable[[Case], Probe], limit: int,
         return found.problem is not None or wanted(found)
 
     try:
-        case = find(strategy, condition, settings=search_settings(limit))
+        with without_local_constants():
+            case = find(strategy, condition, settings=search_settings(limit))
     except (NoSuchExample, Unsatisfiable):
         case = None
     tried = len(probes) - rejected
