@@ -18,6 +18,7 @@ import json
 import os
 import re
 
+from hypothesis.internal import observability
 from hypothesis.internal.observability import add_observability_callback, remove_observability_callback
 
 ADDRESS = re.compile(r" at 0x[0-9a-f]+")  # an object's address in a repr belongs to the process, not the example
@@ -61,6 +62,9 @@ def pytest_configure(config):
         recorder = _Recorder(path)
         config._lrc_examples = recorder
         config.pluginmanager.register(recorder, "lrc-examples-recorder")
+        # Only the arguments are read: no line coverage per test case (Hypothesis supports setting this; the
+        # coverage tracer doubled a shard run's CPU).
+        observability.OBSERVABILITY_COLLECT_COVERAGE = False
         add_observability_callback(recorder, all_threads=True)
 
 

@@ -42,7 +42,8 @@ TARGETS = ["StepLR", "CyclicLR", "selftests.shard_targets:OFF_BY_ONE"]
 # pass (StepLR, CyclicLR), fail with a shrunk case (OffByOneOnLoad resume.canonical), xfail (built-in
 # recipe.last_epoch, CyclicLR serialization.load_twice), skip (placement.metric), a pitfall search,
 # and the per-target load test.
-CHECKS = ("resume_canonical or (recipe_last_epoch and not without) or placement_metric or "
+# CyclicLR's resume.canonical (its slowest test, ~1/4 of a run) adds no kind of verdict: it stays out.
+CHECKS = ("(resume_canonical and not CyclicLR) or (recipe_last_epoch and not without) or placement_metric or "
           "serialization_load_twice or recipe_optimizer_first or target_loads")
 SPLITS = 3
 XDIST_SHARD = 2
