@@ -12,14 +12,12 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
-import json
-import os
-import subprocess
-import sys
-
-from selftests.runner import ROOT, run_suite
+from selftests.runner import run_suite
 
 FILES = ["conformance/tests/test_targets.py", "conformance/tests/test_checks.py"]
 NAMES = ("UnsafeAndOffByOne", "NeedsUnsafeUnpickling", "NoStateDict")
@@ -30,7 +28,7 @@ def root_causes_run(shared_dir):
     targets = [f"--target=selftests.bestiary:{name}" for name in NAMES]
     # UnsafeAndOffByOne is asserted on two checks only; the other two run every check.
     wanted = "not UnsafeAndOffByOne or weights_only or resume_canonical"
-    return run_suite(shared_dir, "root_causes", [*targets, "--lrc-timeout=0", "-k", wanted, *FILES])
+    return run_suite(shared_dir, "root_causes", [*targets, "--lrc-timeout=0", "-k", wanted, *FILES], report=True)
 
 
 def _tests(run, name):
@@ -70,16 +68,9 @@ def test_missing_state_dict_is_one_red_check_and_the_rest_report_what_they_can(r
 
 
 @pytest.fixture(scope="session")
-def two_causes_report(shared_dir):
-    """The report of UnsafeAndOffByOne on the two checks its two causes break first."""
-    out = shared_dir / "two_causes"
-    if not (out / "report.json").exists():
-        subprocess.run([sys.executable, "-m", "pytest", "-n", "0", "-q", "-p", "no:cacheprovider",
-                        "-p", "selftests.profile_plugin", "--hypothesis-profile", "ci-detect",
-                        "--target=selftests.bestiary:UnsafeAndOffByOne", f"--report-dir={out}",
-                        "-k", "weights_only or resume_canonical", *FILES],
-                       cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, timeout=600)
-    return json.loads((out / "report.json").read_text())
+def two_causes_report(root_causes_run):
+    """The report of the same run: UnsafeAndOffByOne ran the two checks its two causes break first."""
+    return json.loads((Path(root_causes_run["report"]) / "report.json").read_text())
 
 
 def test_the_report_shows_two_problems_not_one(two_causes_report):
