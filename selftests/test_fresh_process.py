@@ -12,9 +12,15 @@ from __future__ import annotations
 import os
 import time
 
+import hypothesis.core
 import pytest
+from hypothesis import settings
+
+import selftests.profile_plugin  # noqa: F401 - registers ci-seeded-detect
 
 from conformance.checks.fresh_process import check_fresh_process, unreachable
+from conformance.checks.runner import database_key, hypothesis_test
+from conformance.checks.table import planned
 from conformance.harness.errors import SuiteError
 from conformance.model.case import Case, Plan
 from conformance.model.optimizer import OptimizerSetup
@@ -56,15 +62,27 @@ SEEDS = (20261205, 7, 4242)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_state_in_a_global_or_class_attribute_is_caught_under_other_seeds(shared_dir, seed):
-    """As under `ci` (the bestiary's run), the suite's own `resume.fresh_process` catches both under
-    `ci-seeded` seeds: whatever examples ran before, each resumes in an interpreter of its own."""
-    run = run_suite(shared_dir, f"warmup_flags_{seed}",
-                    ["--target=selftests.bestiary:WarmupFlagGlobal", "--target=selftests.bestiary:WarmupFlagClassAttr",
-                     f"--hypothesis-seed={seed}", "-k", "fresh_process", *FILES], profile="ci-seeded-detect")
-    statuses = {t: s for t, (s, _) in run["tests"].items()}
-    assert statuses == {"test_resume_fresh_process[WarmupFlagGlobal]": "failed",
-                        "test_resume_fresh_process[WarmupFlagClassAttr]": "failed"}, (statuses, run["output"][-2000:])
+@pytest.mark.parametrize("name", ["WarmupFlagGlobal", "WarmupFlagClassAttr"])
+def test_state_in_a_global_or_class_attribute_is_caught_under_other_seeds(monkeypatch, seed, name):
+    """As under `ci` (the bestiary's run), the suite's own `resume.fresh_process` test catches both under
+    `ci-seeded` seeds: whatever examples ran before, each resumes in an interpreter of its own.
+
+    In this process: the check's Hypothesis test under `ci-seeded-detect`, seeded as `--hypothesis-seed`
+    seeds it (Hypothesis's pytest plugin sets `core.global_force_seed`)."""
+    target = load(f"selftests.bestiary:{name}")[0]
+    plan = next(p for p in planned(target) if p.id == "resume.fresh_process")
+    verdicts: list = []
+    monkeypatch.setattr(hypothesis.core, "global_force_seed", seed)
+    previous = settings.get_current_profile_name()
+    settings.load_profile("ci-seeded-detect")
+    try:
+        with pytest.raises(AssertionError):  # the first failing example, raised as the pytest test raises it
+            hypothesis_test(plan, target, database_key(target, plan), None, verdicts.append)()
+    finally:
+        settings.load_profile(previous)
+    statuses = [v.status for v in verdicts]
+    assert statuses[-1] == "fail" and set(statuses) <= {"pass", "rejected", "fail"}, statuses  # (replayed once)
+    assert "fresh Python process" in verdicts[-1].message, verdicts[-1].explain()
 
 
 def test_correct_schedulers_resume_in_a_fresh_process():
