@@ -13,11 +13,19 @@ The record rendered is the plain data the report writer gives the template
 Seen failing with the template changed in-process: a canonical resume that skips
 the scheduler's load_state_dict (7 kinds red), DCP checkpoints carried as files
 (dcp), the checkpoint's scheduler step count off by one (fast_forward).
+
+One kind (FRESH) runs as a user runs it, `python repro.py` in a new interpreter; the others run in this
+process (selftests/inprocess_script.py: as `__main__`, exit status and output as a subprocess gives them),
+since what they prove is the script's loop, and a new interpreter costs ~2 s of CPU each, almost all of it
+`import torch`. Neither way shows that a script stands alone (the subprocess has this checkout on its
+PYTHONPATH too): each script's text is checked to import the suite only where the target needs the suite's
+own description of it (NEEDS_SUITE); selftests/test_reports.py runs a script with no path to the suite.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -35,6 +43,7 @@ from conformance.spec import DEFAULT_ADAPTER
 from conformance.targets.builtins import BY_NAME
 from conformance.targets.known_failures import KNOWN_FAILURES
 from conformance.targets.loading import load
+from selftests.inprocess_script import run_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SGD = OptimizerSetup("SGD", (0.1, 0.05), {"momentum": 0.9})
@@ -127,16 +136,26 @@ def _record(kind: Kind, target, verdict) -> dict:
     }
 
 
+FRESH = "dcp_known"  # run by a new interpreter: exits 1 through DCP, its atexit clean-up at a real exit
+NEEDS_SUITE = {"suite_record", "suite_record_broken"}  # the scripts that import the suite (its record of the target)
+
+
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.id)
 def test_the_reproducer_agrees_with_the_suite(kind, tmp_path):
     target = kind.target()
     verdict = BY_ID[kind.check].run(target, kind.case, kind.check)
     assert verdict.status == kind.status, f"pick another case: the suite now says {verdict.explain()}"
+    text = render(_record(kind, target, verdict))
+    imports = re.findall(r"^\s*(?:from|import) (conformance\S*)", text, re.M)
+    assert bool(imports) == (kind.id in NEEDS_SUITE), f"the script imports {imports or 'nothing'} from the suite"
     script = tmp_path / "repro.py"
-    script.write_text(render(_record(kind, target, verdict)))
+    script.write_text(text)
     env = {**os.environ, "PYTHONPATH": ROOT, "TMPDIR": str(tmp_path)}
-    ran = subprocess.run([sys.executable, str(script)], cwd=ROOT, env=env, capture_output=True, text=True,
-                         timeout=120)
+    if kind.id == FRESH:
+        ran = subprocess.run([sys.executable, str(script)], cwd=ROOT, env=env, capture_output=True, text=True,
+                             timeout=120)
+    else:
+        ran = run_script(script, cwd=ROOT, tmp=tmp_path, env=env)
     want = 0 if verdict.ok else 1
     assert ran.returncode == want, (f"the suite says {verdict.status}, the reproducer exited {ran.returncode}\n"
                                     f"{ran.stdout}{ran.stderr}")
