@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from conformance.harness.oracle import check_resume
@@ -14,6 +11,7 @@ from conformance.model.verdict import ERROR
 from conformance.targets.loading import load
 from conformance.plugin import record as capture
 from conformance.reports import reproducers
+from selftests.inprocess_script import run_script
 from selftests.test_reports import ROOT, env
 
 CASE = Case(OptimizerSetup("SGD", (0.1, 0.05), {"momentum": 0.9}), {"step_size": 3, "gamma": 0.5}, Plan(12, (5,)))
@@ -34,7 +32,9 @@ def test_the_raising_call_is_named(name, phase, call):
 def test_the_reproducer_names_get_last_lr(tmp_path):
     """The record the report writes for the error (conformance/plugin/record.py, as the plugin calls it) keeps the phase,
     and its reproducer, run as a script, names get_last_lr(). In process: the record of a pytest run is what
-    selftests/test_reports.py's runs prove; a whole pytest run here only found the same error again."""
+    selftests/test_reports.py's runs prove; a whole pytest run here only found the same error again. The script
+    runs in process too (selftests/inprocess_script.py): its output is the point, and selftests/test_reports.py
+    and test_reproducer_loop.py run reproducers in new interpreters."""
     (target,) = load("selftests.observing_targets:LastLrRaisesAfterLoad")
     verdict = check_resume(target, CASE, "resume.canonical")
     failure = capture.capture_verdict(verdict)
@@ -45,8 +45,7 @@ def test_the_reproducer_names_get_last_lr(tmp_path):
     assert "raised in get_last_lr()" in record["message"], record["message"]
     script = tmp_path / reproducers.file_name(record)
     script.write_text(reproducers.render(record))
-    ran = subprocess.run([sys.executable, str(script)], cwd=ROOT, env=env(), capture_output=True, text=True,
-                         timeout=120)
+    ran = run_script(script, cwd=ROOT, tmp=tmp_path, env=env())
     assert ran.returncode == 1 and "REPRODUCED" in ran.stdout, ran.stdout + ran.stderr
     reproduced = next(line for line in ran.stdout.splitlines() if line.startswith("REPRODUCED"))
     assert "get_last_lr()" in reproduced, ran.stdout
