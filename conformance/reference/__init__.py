@@ -55,13 +55,13 @@ def steps_of_rounding(name: str, config: dict, steps: int) -> list:
     if name == "ChainedScheduler":
         parts = [(0, first(c, cfg)) for c, cfg in config["schedulers"]]
     elif name == "SequentialLR":
-        parts = [(m, first(c, cfg)) for m, (c, cfg) in zip([0, *config["milestones"]], config["schedulers"])]
+        parts = [(m, first(c, cfg)) for m, (c, cfg) in zip(composite.starts(config), config["schedulers"])]
     else:
         parts = [(0, first(name, config) if name in decay.SIMPLE else None)]
 
     def gain(t: int) -> float:
         if name == "SequentialLR":  # only the child due at t steps
-            start, f = [p for p in parts if p[0] <= t][-1]
+            start, f = parts[composite.due([m for m, _ in parts], t)]
             return f.amplification(t - start) if f is not None and t > start else 1.0
         out = 1.0
         for _, f in parts:

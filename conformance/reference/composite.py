@@ -27,13 +27,22 @@ def _children(config: dict, groups: int) -> list:
     return [factors(name, cfg, groups) for name, cfg in config["schedulers"]]
 
 
+def starts(config: dict) -> list:
+    """The epoch each SequentialLR child starts at."""
+    return [0, *config["milestones"]]
+
+
+def due(starts: list, t: int) -> int:
+    """The SequentialLR child that steps at epoch t: the last one started."""
+    return max(k for k, m in enumerate(starts) if m <= t)
+
+
 def sequential(config: dict, initial: Initial, steps: int, metrics: tuple = ()) -> list:
-    children = _children(config, initial.groups)
-    starts = [0, *config["milestones"]]
+    children, begun = _children(config, initial.groups), starts(config)
     out, lrs = [], list(initial.lrs)
     for t in range(steps):
-        i = max(k for k, m in enumerate(starts) if m <= t)
-        child, s = children[i], t - starts[i]
+        i = due(begun, t)
+        child, s = children[i], t - begun[i]
         if s == 0 and child[0].relative:
             pass  # takes over the lr the group holds
         elif child[0].relative:

@@ -47,6 +47,10 @@ def _duplicated_key(path: str) -> Signature:
                    f"RuntimeError: CheckpointException (ValueError: duplicated flatten key lr_scheduler.{path})")
 
 
+def _tensor_lrs(case: Case, options) -> bool:
+    return case.setup.tensor_lr
+
+
 def _pinned(target: str, label: str) -> Case:
     return dict(PINNED[target])[label]
 
@@ -412,7 +416,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
         "SequentialLR", check, SEQUENTIAL_ALIAS, versions="2.13.0",
         signature=_diverged(1, Value(1.0, "torch.float32", "cpu"), Value(0.5, "torch.float32", "cpu"), "last_lr"),
         example=Case(OptimizerSetup("ASGD", (1.0,), tensor_lr=True), SEQUENTIAL, Plan(3, at, medium="dcp")),
-        medium="dcp", when=lambda case, options: case.setup.tensor_lr, when_doc="tensor lrs",
+        medium="dcp", when=_tensor_lrs, when_doc="tensor lrs",
     ) for check, at in (("resume.canonical", (1,)), ("resume.multi", (1, 2)))],
     # --- distributed.* (DDP on 2 gloo ranks, one dcp.load of every Stateful, as torchtitan resumes)
     *[KnownFailure(
@@ -448,7 +452,7 @@ KNOWN_FAILURES: list[KnownFailure] = [
                                       ("ConstantLR", {"factor": 0.5, "total_iters": 1})], "milestones": [1, 3]},
                       Plan(3, (1,), medium="dcp")),
                  Change("milestones", [1, 3], [1, 2])),
-        medium="dcp", when=lambda case, options: case.setup.tensor_lr, when_doc="tensor lrs",
+        medium="dcp", when=_tensor_lrs, when_doc="tensor lrs",
     ),
     KnownFailure(
         "SequentialLR", "mismatch.dcp.base_lr",
