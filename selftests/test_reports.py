@@ -1,7 +1,10 @@
 """Self-tests of the reports: real runs of the suite (under xdist), reproducers, the HTML in a browser.
 
 The slow tests share a few subprocess runs of the suite through module-scoped
-fixtures; everything else works on reports built in process.
+fixtures; everything else works on reports built in process. Reproducers run in a
+new interpreter where that is the point (one with no path to the suite, one whose
+import fails); the others run in process (selftests/inprocess_script.py), since a
+new interpreter costs ~2 s of CPU, nearly all of it `import torch`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import pytest
 from conformance.model import results
 from conformance.reports import compare, merge, model, plots, writers
 from conformance.reports.__main__ import main as cli
+from selftests.inprocess_script import run_script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BROKEN = "selftests.test_reports_broken"
@@ -124,14 +128,13 @@ def test_failures_are_grouped_into_problems_per_target(xdist_run):
     assert row.endswith("— breaks 1: resume.canonical | 1 pass, 1 fail |"), row
 
 
-def test_reproducer_reproduces_the_failure(xdist_run):
+def test_reproducer_reproduces_the_failure(xdist_run, tmp_path):
     out, report, _ = xdist_run
     path = out / by_check(report, "ForgetfulStepLR")["resume.canonical"]["failure"]["reproducer"]
     text = path.read_text()
     assert "import conformance" not in text and "from conformance" not in text  # stands alone
     assert f"from {BROKEN} import ForgetfulStepLR" in text
-    proc = subprocess.run([sys.executable, str(path)], cwd=ROOT, env=env(), capture_output=True,
-                          text=True, timeout=120)
+    proc = run_script(path, cwd=ROOT, tmp=tmp_path, env=env())
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "REPRODUCED: first divergence at optimizer step" in proc.stdout
 
@@ -244,7 +247,8 @@ def _record_for(target, case, verdict_fn):
 
 
 def test_reproducer_inlines_callables_and_passes_a_correct_scheduler(tmp_path):
-    """LambdaLR with the suite's callables: the script stands alone and finds no divergence."""
+    """LambdaLR with the suite's callables: the script stands alone and finds no divergence.
+    A new interpreter with no path to the suite: that it stands alone is the point."""
     from conformance.harness.oracle import check_resume
     from conformance.targets.builtins import BY_NAME
     from conformance.strategies.callables import Warmup, linear_to_zero_at_300
@@ -286,8 +290,7 @@ def test_reproducer_for_a_broken_target_in_process(tmp_path):
     assert verdict.status == "fail"
     script = tmp_path / reproducers.file_name(record)
     script.write_text(reproducers.render(record))
-    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=120, env=env())
+    proc = run_script(script, cwd=tmp_path, tmp=tmp_path, env=env())
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert verdict.divergence.describe().split(" (relative")[0].replace("'", "") in \
         proc.stdout.replace("'", "")
@@ -308,13 +311,13 @@ def test_reproducer_for_a_target_from_a_labelled_list_source(tmp_path):
     assert "selftests.test_reports_broken" in text and "conformance.targets" not in text.split('"""', 2)[2]
     script = tmp_path / reproducers.file_name(record)
     script.write_text(text)
-    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=120, env=env())
+    proc = run_script(script, cwd=tmp_path, tmp=tmp_path, env=env())
     assert proc.returncode == 1 and "REPRODUCED: first divergence" in proc.stdout, proc.stdout + proc.stderr
 
 
 def test_a_reproducer_that_cannot_run_is_no_reproduction(tmp_path):
-    """Seen failing before: a script whose import raised exited 1, the code for 'reproduced'."""
+    """Seen failing before: a script whose import raised exited 1, the code for 'reproduced'.
+    A new interpreter: the script's excepthook (exit 2) is what is tested."""
     from conformance.targets.loading import load
     from conformance.harness.oracle import check_resume
     from conformance.reports import reproducers
