@@ -29,6 +29,7 @@ from conformance.reports.markdown import render
 from conformance.reports.html import render as html
 from conformance.reports.markdown import markdown
 from conformance.reports.tables import describe_result, family_table, result_is_bad
+from selftests.inprocess_script import run_script
 from selftests.runner import ROOT
 
 # --------------------------------------------------------------------------- hand-built records
@@ -325,9 +326,11 @@ def dcp_record(target, config_py, medium="dcp"):
 
 
 def _run_script(tmp_path, record):
+    """The reproducer run in this process as `python path` would run it (selftests/inprocess_script.py;
+    selftests/test_reproducer_loop.py runs a DCP reproducer in a new interpreter)."""
     path = tmp_path / reproducers.file_name(record)
     path.write_text(reproducers.render(record))
-    return subprocess.run([sys.executable, str(path)], capture_output=True, text=True, timeout=300)
+    return run_script(path, cwd=tmp_path, tmp=tmp_path)
 
 
 def test_a_dcp_failure_reproduces_through_torch_distributed_checkpoint(tmp_path):
