@@ -1,0 +1,80 @@
+"""Where the self-tests' time goes, in CPU seconds: `python -m benchmarks.selftest_cpu`.
+
+    python -m benchmarks.selftest_cpu [--most 25] [PYTEST ARGS...]
+
+Runs `python -m pytest -n auto --hypothesis-profile ci selftests` (or the given
+arguments) with this module as a plugin, which records per test the CPU time of
+its process and of the child processes it waited for (a suite run in a
+subprocess, a pip install), then prints the total, the wall time, and the files
+and tests that cost the most. CPU seconds, unlike durations, barely move with
+the machine's load, so two runs on a busy machine still compare; the wall time
+on 2 idle cores is about the total over 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import glob
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+_ROWS: list = []
+
+
+def _cpu() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    cpu, wall = _cpu(), time.perf_counter()
+    yield
+    _ROWS.append((item.nodeid, _cpu() - cpu, time.perf_counter() - wall))
+
+
+def pytest_sessionfinish(session):
+    out = os.environ.get("LRC_SELFTEST_CPU_DIR")
+    if out:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        Path(out, f"{worker}.json").write_text(json.dumps(_ROWS))
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--most", type=int, default=25)
+    args, pytest_args = parser.parse_known_args(argv)
+    pytest_args = pytest_args or ["-n", "auto", "--hypothesis-profile", "ci", "selftests"]
+    with tempfile.TemporaryDirectory() as out:
+        env = {**os.environ, "LRC_SELFTEST_CPU_DIR": out}
+        start = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "benchmarks.selftest_cpu", *pytest_args],
+                              cwd=ROOT, env=env, capture_output=True, text=True)
+        wall = time.perf_counter() - start
+        rows = [row for part in glob.glob(os.path.join(out, "*.json")) for row in json.loads(Path(part).read_text())]
+    print(proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else proc.stderr[-2000:])
+    by_file = collections.Counter()
+    for nodeid, cpu, _ in rows:
+        by_file[nodeid.split("::")[0]] += cpu
+    print(f"wall {wall:.0f} s; CPU in tests {sum(r[1] for r in rows):.0f} s over {len(rows)} tests")
+    print("\nCPU s  file")
+    for name, cpu in by_file.most_common(args.most):
+        print(f"{cpu:6.1f}  {name}")
+    print("\nCPU s  wall s  test")
+    for nodeid, cpu, seconds in sorted(rows, key=lambda r: -r[1])[:args.most]:
+        print(f"{cpu:6.1f}  {seconds:6.1f}  {nodeid}")
+    return proc.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main())
