@@ -1,9 +1,12 @@
-"""The `ci-detect` and `ci-seeded-detect` Hypothesis profiles for the self-tests' subprocess runs.
+"""The `ci-detect`, `ci-seeded-detect` and `ci-wiring` Hypothesis profiles for the self-tests' subprocess runs.
 
 They are `ci` and `ci-seeded` without the shrink phase: the same examples, so
 the same first failing example is found, but the self-tests only need to see
 a broken scheduler reported, not its minimal example. Set
 LRC_SELFTEST_SHRINK=1 to run the plain `ci` profile instead.
+
+`ci-wiring` is `ci` with 4 examples a test instead of 15: for a run whose point is
+the plugin's wiring (options, entry points, the report), not the search.
 """
 
 from hypothesis import Phase, settings
@@ -14,3 +17,4 @@ for _detect, _parent in (("ci-detect", "ci"), ("ci-seeded-detect", "ci-seeded"))
     settings.register_profile(
         _detect, settings.get_profile(_parent), phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target],
     )
+settings.register_profile("ci-wiring", settings.get_profile("ci"), max_examples=4)

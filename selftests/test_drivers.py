@@ -82,7 +82,9 @@ def test_a_correct_scheduler_passes_every_driver_and_the_frameworks_own_failures
     env = {**os.environ, "PYTHONPATH": str(root)}
     env.pop("PYTEST_XDIST_WORKER", None)
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-n", "0", "-q", "-p", "no:cacheprovider", "--hypothesis-profile", "ci",
+        # The wiring of --driver is the point; each driver's verdicts on drawn cases are the frameworks job's.
+        [sys.executable, "-m", "pytest", "-n", "0", "-q", "-p", "no:cacheprovider", "-p", "selftests.profile_plugin",
+         "--hypothesis-profile", "ci-wiring",
          "--driver", "all", "--target", "selftests.controls:StepDecay", f"--report-dir={tmp_path}",
          "-k", "driver or framework"], cwd=root, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
