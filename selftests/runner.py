@@ -25,10 +25,10 @@ def run_suite(shared: Path, key: str, args: list, profile: str = "", report: boo
     """Run `python -m pytest *args` once per session; {exit, output, tests, report}.
 
     The profile is `ci-detect` (`ci` without shrinking; `ci` itself with LRC_SELFTEST_SHRINK=1) unless given.
-    With `report`, the run also writes its report to `report`'s path (`shared/<key>-report/`), so that a
+    With `report`, the run also writes its report to `shared/<key>-report/` (the result's `report`), so that a
     self-test of the report reads the same run instead of running the suite again.
     """
-    done = shared / f"{key}.json"
+    done, report_dir = shared / f"{key}.json", shared / f"{key}-report"
     with FileLock(str(shared / f"{key}.lock")):
         if not done.exists():
             xml, outcomes = shared / f"{key}.xml", shared / f"{key}.outcomes.json"
@@ -36,7 +36,7 @@ def run_suite(shared: Path, key: str, args: list, profile: str = "", report: boo
             cmd = [sys.executable, "-m", "pytest", "-n", "0", "-q", "-p", "no:cacheprovider",
                    "-p", "selftests.profile_plugin", "--hypothesis-profile", profile, f"--junitxml={xml}",
                    "-p", "selftests.outcomes_plugin", f"--outcomes-json={outcomes}",
-                   *([f"--report-dir={shared / f'{key}-report'}"] if report else
+                   *([f"--report-dir={report_dir}"] if report else
                      ["-p", "no:lrc-report"]),  # the report writer is tested in selftests/test_reports*.py
                    *args]
             env = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -44,6 +44,6 @@ def run_suite(shared: Path, key: str, args: list, profile: str = "", report: boo
             proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
             result = {"exit": proc.returncode, "output": proc.stdout + proc.stderr,
                       "tests": _statuses(outcomes) if outcomes.exists() else {}, "cmd": " ".join(cmd),
-                      "report": str(shared / f"{key}-report") if report else None}
+                      "report": str(report_dir) if report else None}
             done.write_text(json.dumps(result))
     return json.loads(done.read_text())

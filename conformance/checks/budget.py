@@ -110,4 +110,3 @@ def without_local_constants() -> Iterator[None]:
     finally:
         providers._get_local_constants = saved
         providers.CONSTANTS_CACHE.cache.clear()  # the other tests draw from their own pool again
-        providers.CONSTANTS_CACHE.cache.clear()
