@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import Phase, settings
+from hypothesis import Phase
 from hypothesis.database import InMemoryExampleDatabase
 from hypothesis.internal.reflection import function_digest
 
@@ -29,6 +29,7 @@ from conformance.targets.builtins import BY_NAME
 from conformance.targets.known import known_failure, stale
 from conformance.targets.loading import load
 from selftests import controls
+from selftests.profile_plugin import profile
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -134,16 +135,11 @@ def test_each_target_and_check_has_its_own_database_key():
     db = InMemoryExampleDatabase()
     broken, correct = load("selftests.bestiary:OffByOneOnLoad")[0], load("selftests.controls:StepDecay")[0]
     plan = next(p for p in planned(broken) if p.id == "resume.canonical")
-    previous = settings.get_current_profile_name()
-    settings.register_profile("lrc-selftest-db", settings.get_profile("dev"), database=db, max_examples=5)
-    settings.load_profile("lrc-selftest-db")
-    try:
+    with profile("dev", database=db, max_examples=5):
         tests = {t.name: runner.hypothesis_test(plan, t, runner.database_key(t, plan)) for t in (broken, correct)}
         with pytest.raises(ConformanceFailure):
             tests[broken.name]()
         tests[correct.name]()
-    finally:
-        settings.load_profile(previous)
     key = {name: function_digest(test.hypothesis_test.hypothesis.inner_test) for name, test in tests.items()}
     assert key[broken.name] != key[correct.name]
     assert list(db.fetch(key[broken.name])), "the broken target's failing example is saved under its key"

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import settings, strategies as st
+from hypothesis import strategies as st
 
 from conformance.checks import runner
 from conformance.checks.table import BY_ID, Planned
@@ -27,6 +27,7 @@ from conformance.model.verdict import ConformanceFailure
 from conformance.spec import TargetSpec
 from conformance.targets.loading import load
 from selftests.controls import WarmupCosine
+from selftests.profile_plugin import profile
 
 ROOT = Path(__file__).resolve().parent.parent
 DETERMINISM = Planned(BY_ID["determinism"], "determinism")
@@ -51,10 +52,8 @@ class AlwaysDivides(WarmupCosine):
 @pytest.fixture
 def ci_profile():
     """The `ci` examples, whatever profile an earlier test in this process left loaded."""
-    previous = settings.get_current_profile_name()
-    settings.load_profile("ci")
-    yield
-    settings.load_profile(previous)
+    with profile("ci"):
+        yield
 
 
 def test_a_narrow_correct_class_passes_by_inference_and_counts_its_rejections(ci_profile):

@@ -15,7 +15,6 @@ from __future__ import annotations
 import importlib
 import sys
 
-from hypothesis import settings
 
 from conformance.checks import search as searches
 from conformance.checks.runner import database_key, hypothesis_test
@@ -23,6 +22,7 @@ from conformance.checks.table import planned
 from conformance.harness.errors import Rejected
 from conformance.strategies.cases import cases
 from conformance.targets.builtins import BY_NAME
+from selftests.profile_plugin import profile
 
 # Literals a strategy may draw: integers and floats of the ranges the plans and configs use (Hypothesis
 # takes none from a module with more than 1024).
@@ -57,16 +57,14 @@ def _draws() -> tuple:
 
 
 def test_draws_do_not_depend_on_the_modules_imported(tmp_path, monkeypatch):
-    previous = settings.get_current_profile_name()
-    settings.load_profile("ci")
     try:
-        before = _draws()
-        (tmp_path / "lrc_literals.py").write_text(LITERALS)
-        monkeypatch.syspath_prepend(str(tmp_path))
-        importlib.import_module("lrc_literals")  # a local module, new literals
-        after = _draws()
+        with profile("ci"):
+            before = _draws()
+            (tmp_path / "lrc_literals.py").write_text(LITERALS)
+            monkeypatch.syspath_prepend(str(tmp_path))
+            importlib.import_module("lrc_literals")  # a local module, new literals
+            after = _draws()
     finally:
-        settings.load_profile(previous)
         sys.modules.pop("lrc_literals", None)
     assert before[0], "no example was judged: nothing compared"
     assert before == after

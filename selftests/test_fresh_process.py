@@ -14,9 +14,6 @@ import time
 
 import hypothesis.core
 import pytest
-from hypothesis import settings
-
-import selftests.profile_plugin  # noqa: F401 - registers ci-seeded-detect
 
 from conformance.checks.fresh_process import check_fresh_process, unreachable
 from conformance.checks.runner import database_key, hypothesis_test
@@ -24,11 +21,13 @@ from conformance.checks.table import planned
 from conformance.harness.errors import SuiteError
 from conformance.model.case import Case, Plan
 from conformance.model.optimizer import OptimizerSetup
+from conformance.model.verdict import ConformanceFailure
 from conformance.processes.fresh import POOL
 from conformance.processes.spares import collect
 from conformance.spec import TargetSpec
 from conformance.targets.builtins import BY_NAME
 from conformance.targets.loading import load
+from selftests.profile_plugin import profile
 from selftests.runner import run_suite
 
 FILES = ["conformance/tests/test_targets.py", "conformance/tests/test_checks.py"]
@@ -73,13 +72,8 @@ def test_state_in_a_global_or_class_attribute_is_caught_under_other_seeds(monkey
     plan = next(p for p in planned(target) if p.id == "resume.fresh_process")
     verdicts: list = []
     monkeypatch.setattr(hypothesis.core, "global_force_seed", seed)
-    previous = settings.get_current_profile_name()
-    settings.load_profile("ci-seeded-detect")
-    try:
-        with pytest.raises(AssertionError):  # the first failing example, raised as the pytest test raises it
-            hypothesis_test(plan, target, database_key(target, plan), None, verdicts.append)()
-    finally:
-        settings.load_profile(previous)
+    with profile("ci-seeded-detect"), pytest.raises(ConformanceFailure):  # raised as the pytest test raises it
+        hypothesis_test(plan, target, database_key(target, plan), None, verdicts.append)()
     statuses = [v.status for v in verdicts]
     assert statuses[-1] == "fail" and set(statuses) <= {"pass", "rejected", "fail"}, statuses  # (replayed once)
     assert "fresh Python process" in verdicts[-1].message, verdicts[-1].explain()

@@ -17,7 +17,6 @@ from dataclasses import replace
 
 import pytest
 import torch
-from hypothesis import settings
 from torch.optim import lr_scheduler as L
 
 from conformance.checks import runner
@@ -32,6 +31,7 @@ from conformance.targets.known_failures import KNOWN_FAILURES
 from conformance.targets.framework_failures import BY_CHECK as FRAMEWORK_BY_CHECK
 from conformance.checks.frameworks import check_driver
 from conformance.drivers import BY_NAME as DRIVERS
+from selftests.profile_plugin import profile
 
 FRAMEWORK_FAILURES = [k for records in FRAMEWORK_BY_CHECK.values() for k in records]
 
@@ -70,11 +70,8 @@ def test_every_registered_example_still_fails_with_its_signature(record):
 
 @pytest.fixture
 def one_example():
-    previous = settings.get_current_profile_name()
-    settings.register_profile("lrc-one-example", settings.get_profile("dev"), max_examples=1)
-    settings.load_profile("lrc-one-example")
-    yield
-    settings.load_profile(previous)
+    with profile("dev", max_examples=1):
+        yield
 
 
 def test_the_replay_decides_xfail_whatever_the_budget(one_example):
