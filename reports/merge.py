@@ -95,7 +95,11 @@ def _exitstatus(reports: list[dict]) -> Optional[int]:
     if any(c is None for c in codes):
         return None
     severe = [c for c in codes if c not in (0, 1, NO_TESTS)]
-    return max(severe) if severe else 1 if 1 in codes else NO_TESTS if all(c == NO_TESTS for c in codes) else 0
+    if severe:
+        return max(severe)
+    if 1 in codes:
+        return 1
+    return NO_TESTS if all(c == NO_TESTS for c in codes) else 0
 
 
 def merge(reports: list[dict], sources: list[str] | None = None) -> dict:
@@ -114,17 +118,20 @@ def merge(reports: list[dict], sources: list[str] | None = None) -> dict:
             if kept is not r:
                 worse = r["verdict"] in WORST and kept["verdict"] in WORST \
                     and WORST.index(r["verdict"]) < WORST.index(kept["verdict"])
-                by, (winner, other) = (kept.get("shard"), (r, kept)) if worse else (src, (kept, r))
-                winner.setdefault("notes", []).append(f"also reported by {by} as {other['verdict']}")
-                by_id[rid] = winner
-    for part, fields, what in (("environment", ("torch", "python", "hypothesis", "platform"), "{}: {}"),
-                               ("hypothesis", ("profile", "seed", "derandomize", "max_examples"),
-                                "the Hypothesis {}: {}; their examples are not one run's")):
-        for field in fields:
-            values = {str((rep.get(part) or {}).get(field)) for rep in reports
-                      if part == "environment" or rep.get(part)}
-            if len(values) > 1:
-                warnings.append("shards differ in " + what.format(field, ", ".join(sorted(values))))
+                if worse:  # the new record wins, noting the kept one
+                    r.setdefault("notes", []).append(f"also reported by {kept.get('shard')} as {kept['verdict']}")
+                    by_id[rid] = r
+                else:
+                    kept.setdefault("notes", []).append(f"also reported by {src} as {r['verdict']}")
+    for field in ("torch", "python", "hypothesis", "platform"):
+        values = {str((rep.get("environment") or {}).get(field)) for rep in reports}
+        if len(values) > 1:
+            warnings.append(f"shards differ in {field}: {', '.join(sorted(values))}")
+    for field in ("profile", "seed", "derandomize", "max_examples"):
+        values = {str(rep["hypothesis"].get(field)) for rep in reports if rep.get("hypothesis")}
+        if len(values) > 1:
+            warnings.append(f"shards differ in the Hypothesis {field}: {', '.join(sorted(values))}; "
+                            "their examples are not one run's")
     split_missing, split_warnings = _splits_checked(reports, sources)
     warnings.extend(split_warnings)
     shas = {(rep.get("suite") or {}).get("git_sha") for rep in reports}
