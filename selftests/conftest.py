@@ -4,6 +4,9 @@ subprocess runs are cached (see selftests/runner.py)."""
 import pytest
 import torch
 
+from conformance.drivers import DRIVERS
+from conformance.processes import fresh
+
 
 @pytest.fixture(scope="session")
 def shared_dir(tmp_path_factory, worker_id):
@@ -25,3 +28,9 @@ def pytest_configure(config):
     # default 2 threads on 2 busy cores a probe of StepDecay took 61 s instead of 7 (Muon's 2x2 matmuls:
     # 28 ms a call instead of 0.14), and parametrize_targets probes at import, before any hook of the suite.
     torch.set_num_threads(1)
+
+
+def pytest_sessionstart(session):
+    """Each process's fork server also imports what the drivers' loops import on a fresh rank, as it does
+    under `--driver`: the in-process driver tests (test_drivers, test_accelerate_processes) run on ranks."""
+    fresh.preload_modules([], [m for driver in DRIVERS if not driver.missing() for m in driver.rank_modules])

@@ -347,4 +347,6 @@ DRIVER = Driver("accelerate", "accelerate", DOCS, _options, train, limitation=li
                                                  "batches_per_epoch": 6, "stop": 4}},
                 example_options={"batches_per_epoch": 3, "gradient_accumulation_steps": 1,
                                  "step_scheduler_with_optimizer": True, "interval": "step", "stop": 4,
-                                 "processes": 1, "resume_processes": 1, "split_batches": False})
+                                 "processes": 1, "resume_processes": 1, "split_batches": False},
+                # prepare() on a MULTI_CPU Accelerator imports `datasets` when it is installed (data_loader.py).
+                rank_modules=("accelerate", "accelerate.accelerator", "accelerate.data_loader", "datasets"))

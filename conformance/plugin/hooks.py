@@ -97,7 +97,9 @@ def pytest_configure(config):
         except XfailsFileError as exc:
             raise pytest.UsageError(str(exc)) from None
     config.stash[TARGETS] = good
-    fresh.preload_modules(good)  # before any fresh process: the fork server imports the targets' modules once
+    # Before any fresh process: the fork server imports the targets' modules, and what the drivers' loops import
+    # on a rank, once.
+    fresh.preload_modules(good, [m for driver in config.stash[DRIVERS] for m in driver.rank_modules])
     config.stash[BROKEN] = broken
     config.stash[XFAILS] = xfails
     if not hasattr(config, "workerinput"):

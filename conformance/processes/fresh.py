@@ -32,11 +32,12 @@ PRELOAD = ["torch", "torch.distributed.checkpoint", "conformance.harness.run", "
            "conformance.processes.preload"]
 
 
-def preload_modules(targets) -> list:
+def preload_modules(targets, more=()) -> list:
     """Have the fork server, when it starts, import the modules `targets` come from (only the importable
-    'MODULE:ATTR' sources; built-ins need none). Call it before the first fresh job; returns the modules."""
+    'MODULE:ATTR' sources; built-ins need none) and the installed ones of `more` (the drivers' `rank_modules`).
+    Call it before the first fresh job; returns the modules."""
     modules = sorted({split_source(t.source)[0] for t in targets if t.source != "torch"} - {""})
-    modules = [m for m in modules if _importable(m)]
+    modules = [m for m in [*modules, *more] if _importable(m)]
     os.environ[preload.VARIABLE] = ",".join(modules)  # the server inherits this process's environment
     return modules
 

@@ -1,4 +1,4 @@
-"""Imported by the fork server: the modules the targets come from (`LRC_PRELOAD_MODULES`), never run.
+"""Imported by the fork server: the targets' modules and the drivers' `rank_modules` (`LRC_PRELOAD_MODULES`), never run.
 
 A restarted job imports its libraries again, and an import runs only module-level
 code, the same in every new interpreter. So the server imports each target's
