@@ -3,7 +3,8 @@ divided by the same example through the suite's own loop (`resume.canonical`, fi
 
 Each framework is imported and warmed up once (a worker process does that once), then the
 best of several repeats per driver is taken. Run: `python -m benchmarks.drivers`. The ranks
-are started once, outside the timing (the first, warm-up example).
+are started once, outside the timing (the first, warm-up example); their fork server imports the
+drivers' `rank_modules`, as under `--driver`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from conformance.drivers import DRIVERS
 from conformance.harness.oracle import check_resume
 from conformance.model.case import Case, Plan
 from conformance.model.optimizer import OptimizerSetup
+from conformance.processes.fresh import preload_modules
 from conformance.targets.builtins import BY_NAME
 
 REPEATS = 5
@@ -42,6 +44,7 @@ def best(fn) -> float:
 
 def main() -> None:
     torch.set_num_threads(1)
+    preload_modules([], [m for driver in DRIVERS for m in driver.rank_modules])  # as `--driver all` does
     plain = best(lambda: check_resume(TARGET, CASE, "resume.canonical"))
     print(f"StepLR, {STEPS} optimizer steps, checkpoint after step 7; best of {REPEATS}")
     print(f"{'loop':<14}{'ms per example':>16}{'÷ plain loop':>14}")

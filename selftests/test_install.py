@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parent.parent
 USER_MODULE = textwrap.dedent('''
@@ -48,6 +50,12 @@ USER_MODULE = textwrap.dedent('''
         def load_state_dict(self, state):
             self.t, self.base_lrs = state["t"], list(state["base_lrs"])
 ''')
+# A profile of the user's own: the suite's check budgets scale from whatever profile is in force.
+USER_CONFTEST = textwrap.dedent('''
+    from hypothesis import settings
+
+    settings.register_profile("smoke", settings.get_profile("ci"), max_examples=3)
+''')
 USER_TEST = textwrap.dedent('''
     from conformance.library import parametrize_targets
     from reports import MARK
@@ -68,9 +76,18 @@ def run(cmd, cwd, env=None, timeout=900):
 
 
 @pytest.fixture(scope="module")
-def installed(tmp_path_factory):
-    """(python of the throwaway venv, the user's repo) with the suite installed from its wheel."""
-    base = tmp_path_factory.mktemp("install")
+def installed(shared_dir):
+    """(python of the throwaway venv, the user's repo) with the suite installed from its wheel: built once per
+    session, whichever xdist worker asks first (the others wait for it)."""
+    base = shared_dir / "install"
+    with FileLock(str(shared_dir / "install.lock")):
+        if not (base / "user" / "conftest.py").exists():
+            _install(base)
+    return base / "venv" / "bin" / "python", base / "user"
+
+
+def _install(base: Path) -> None:
+    base.mkdir(exist_ok=True)
     code, out = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
                      "-w", str(base / "dist"), str(ROOT)], cwd=base)
     assert code == 0, out[-3000:]
@@ -90,7 +107,7 @@ def installed(tmp_path_factory):
     (user / "reports" / "__init__.py").write_text('MARK = "the user\'s own"\n')
     (user / "strategies" / "__init__.py").write_text("")
     (user / "usersched.py").write_text(USER_MODULE)
-    return python, user
+    (user / "conftest.py").write_text(USER_CONFTEST)
 
 
 def env_without_checkout():
@@ -109,12 +126,14 @@ def test_the_wheel_holds_the_suite_under_its_own_name(installed):
 
 
 def test_pytest_target_runs_the_whole_suite_from_the_users_repo(installed):
-    """Every check passes (exit 0): fresh processes, ranks and DCP included, all from site-packages.
+    """Every check passes (exit 0): fresh processes, ranks and DCP included, all from site-packages, under
+    the user's own profile (`ci` with 3 examples, from their conftest.py: what is proved here is the wiring;
+    the suite's search power is the bestiary's, at `ci`).
 
     (That the suite's start-up is not timed as the target's, which this run once showed beside busy
     processes, selftests/test_startup_untimed.py shows with a start-up slower than the time limit.)"""
     python, user = installed
-    code, out = run([str(python), "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", "--hypothesis-profile", "ci",
+    code, out = run([str(python), "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", "--hypothesis-profile", "smoke",
                      "--target", "usersched:Sched"], cwd=user, env=env_without_checkout())
     assert code == 0, out[-4000:]
     assert str(ROOT) not in out.split("lrc report:")[0], "the checkout must not be used"
@@ -122,12 +141,16 @@ def test_pytest_target_runs_the_whole_suite_from_the_users_repo(installed):
     checks = {r["check"] for r in report["records"] if r["target"] == "Sched"}
     assert {"determinism", "resume.canonical", "resume.multi", "serialization.weights_only",
             "recipe.fast_forward", "placement.amp", "mismatch.base_lr"} <= checks, sorted(checks)
-    assert report["hypothesis"]["profile"] == "ci" and report["summary"]["ok"]
+    assert report["hypothesis"]["profile"] == "smoke" and report["summary"]["ok"]
+    assert "hypothesis profile smoke" in out and "max_examples 3" in out, out[:2000]
     assert list((user / "reports" / "latest").glob("report.html"))
 
 
-def test_the_library_from_the_users_own_test_file(installed):
-    python, user = installed
+def test_the_library_from_the_users_own_test_file(installed, tmp_path):
+    python, shared = installed
+    user = tmp_path / "user"  # a copy: the whole-suite run may be going on in the shared one (another worker)
+    shutil.copytree(shared, user, ignore=shutil.ignore_patterns("reports"))
+    shutil.copytree(shared / "reports", user / "reports", ignore=shutil.ignore_patterns("latest"))
     (user / "test_mine.py").write_text(USER_TEST)
     code, out = run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-report", "test_mine.py"],
                     cwd=user, env=env_without_checkout())

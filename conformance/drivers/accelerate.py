@@ -348,5 +348,8 @@ DRIVER = Driver("accelerate", "accelerate", DOCS, _options, train, limitation=li
                 example_options={"batches_per_epoch": 3, "gradient_accumulation_steps": 1,
                                  "step_scheduler_with_optimizer": True, "interval": "step", "stop": 4,
                                  "processes": 1, "resume_processes": 1, "split_batches": False},
-                # prepare() on a MULTI_CPU Accelerator imports `datasets` when it is installed (data_loader.py).
-                rank_modules=("accelerate", "accelerate.accelerator", "accelerate.data_loader", "datasets"))
+                # prepare() on a MULTI_CPU Accelerator imports `datasets` and torchdata's StatefulDataLoader
+                # when installed (data_loader.py); save_state numpy.random and numpy.ctypeslib
+                # (selftests/test_rank_imports.py names what is missing).
+                rank_modules=("accelerate", "accelerate.accelerator", "accelerate.data_loader", "datasets",
+                              "torchdata.stateful_dataloader", "numpy.random", "numpy.ctypeslib"))
