@@ -18,5 +18,5 @@ def noting_imports(target, case, inner, imports_to, **kwargs):
     """`inner(target, case, **kwargs)` on this rank; the modules it imported go to `imports_to`/rank<N>.json."""
     before = set(sys.modules)
     records = inner(target, case, **kwargs)
-    Path(imports_to, f"rank{dist.get_rank()}.json").write_text(json.dumps(new_modules(before)))
+    Path(imports_to, f"rank{dist.get_rank() if dist.is_initialized() else 0}.json").write_text(json.dumps(new_modules(before)))
     return records
