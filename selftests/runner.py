@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Callable
 
 from filelock import FileLock
 
@@ -47,3 +48,24 @@ def run_suite(shared: Path, key: str, args: list, profile: str = "", report: boo
                       "report": str(report_dir) if report else None}
             done.write_text(json.dumps(result))
     return json.loads(done.read_text())
+
+
+def once(shared: Path, key: str, make: Callable[[Path], dict]) -> tuple[Path, dict]:
+    """`make(folder)` once per self-test session, whichever xdist worker asks first (a module-scoped fixture
+    runs once per worker that runs its tests); (the folder `shared/<key>`, make's JSON-able result)."""
+    folder, done = shared / key, shared / f"{key}.json"
+    with FileLock(str(shared / f"{key}.lock")):
+        if not done.exists():
+            folder.mkdir(exist_ok=True)
+            done.write_text(json.dumps(make(folder)))
+    return folder, json.loads(done.read_text())
+
+
+def completed(proc: subprocess.CompletedProcess) -> dict:
+    """A finished subprocess as JSON, for `once`; `as_process` turns it back."""
+    return {"args": [str(a) for a in proc.args], "returncode": proc.returncode, "stdout": proc.stdout,
+            "stderr": proc.stderr}
+
+
+def as_process(saved: dict) -> subprocess.CompletedProcess:
+    return subprocess.CompletedProcess(saved["args"], saved["returncode"], saved["stdout"], saved["stderr"])

@@ -30,6 +30,7 @@ from conformance.targets.known import known_failure, stale
 from conformance.targets.loading import load
 from selftests import controls
 from selftests.profile_plugin import profile
+from selftests.runner import as_process, completed, once
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -46,10 +47,21 @@ COLLECTED = ["selftests.controls:StepDecay", "selftests.controls:MetricHalving",
 
 
 @pytest.fixture(scope="module")
-def collected(tmp_path_factory):
+def collected(shared_dir):
     """One collect-only run of the suite on every target of COLLECTED, with an xfails file holding a typo:
-    ({target name: the check ids collected}, the run's output). One run instead of five (~5 s each)."""
-    tmp = tmp_path_factory.mktemp("collect")
+    ({target name: the check ids collected}, the run's output). One run instead of five (~5 s each), once
+    per session."""
+    tmp, saved = once(shared_dir, "collect", lambda tmp: completed(_collect(tmp)))
+    proc = as_process(saved)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    ids = {}
+    for line in (tmp / "ids.txt").read_text().splitlines():
+        name, check = line.split("\t")
+        ids.setdefault(name, set()).add(check)
+    return ids, proc.stdout
+
+
+def _collect(tmp):
     out, xfails = tmp / "ids.txt", tmp / "known.toml"
     (tmp / "collect_ids.py").write_text(f"OUT = {str(out)!r}\n" + COLLECT_PLUGIN)
     xfails.write_text('[StepDecay]\n"resume.canonicl" = "a typo"\n')
@@ -58,12 +70,7 @@ def collected(tmp_path_factory):
          *(f"--target={ref}" for ref in COLLECTED), f"--xfails-file={xfails}", "conformance/tests/test_checks.py"],
         cwd=ROOT, env={**__import__("os").environ, "PYTHONPATH": f"{tmp}:{ROOT}"},
         capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
-    ids = {}
-    for line in out.read_text().splitlines():
-        name, check = line.split("\t")
-        ids.setdefault(name, set()).add(check)
-    return ids, proc.stdout
+    return proc
 
 
 @pytest.mark.parametrize("ref", COLLECTED)

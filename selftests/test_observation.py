@@ -22,6 +22,7 @@ from hypothesis.errors import HypothesisWarning
 from conformance.harness.observation import Observed, observing
 from conformance.reports import merge
 from selftests import observing_targets
+from selftests.runner import as_process, completed, once
 from selftests.test_reports import run_suite
 
 TARGETS = "selftests.observing_targets"
@@ -31,12 +32,12 @@ NEVER_CHANGED = "the lr never changed in"
 
 
 @pytest.fixture(scope="module")
-def observed_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("observed")
-    proc = run_suite(out, "-n", "0", "--hypothesis-profile", "ci", "conformance/tests/test_checks.py",
-                     "-k", "resume_canonical or placement_sched_first_order or distributed_world_size",
-                     "--target", "StepLR",
-                     "--target", f"{TARGETS}:WarnsEveryStep", "--target", f"{TARGETS}:Constant")
+def observed_run(shared_dir):
+    out, saved = once(shared_dir, "observed", lambda out: completed(run_suite(
+        out, "-n", "0", "--hypothesis-profile", "ci", "conformance/tests/test_checks.py",
+        "-k", "resume_canonical or placement_sched_first_order or distributed_world_size", "--target", "StepLR",
+        "--target", f"{TARGETS}:WarnsEveryStep", "--target", f"{TARGETS}:Constant")))
+    proc = as_process(saved)
     assert (out / "report.json").exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
     return json.loads((out / "report.json").read_text()), (out / "report.md").read_text(), proc.stdout + proc.stderr
 

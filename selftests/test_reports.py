@@ -23,6 +23,7 @@ from conformance.model import results
 from conformance.reports import compare, merge, model, plots, writers
 from conformance.reports.__main__ import main as cli
 from selftests.inprocess_script import run_script
+from selftests.runner import as_process, completed, once
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BROKEN = "selftests.test_reports_broken"
@@ -54,11 +55,12 @@ def by_check(report, target):
 
 
 @pytest.fixture(scope="module")
-def xdist_run(tmp_path_factory):
-    """StepLR (correct) and ForgetfulStepLR (broken), two checks, on two xdist workers."""
-    out = tmp_path_factory.mktemp("xdist")
-    proc = run_suite(out, "-n", "2", "conformance/tests/test_checks.py", "-k", "determinism or resume_canonical",
-                     "--target", "StepLR", "--target", FORGETFUL)
+def xdist_run(shared_dir):
+    """StepLR (correct) and ForgetfulStepLR (broken), two checks, on two xdist workers (once per session)."""
+    out, saved = once(shared_dir, "reports-xdist", lambda out: completed(run_suite(
+        out, "-n", "2", "conformance/tests/test_checks.py", "-k", "determinism or resume_canonical",
+        "--target", "StepLR", "--target", FORGETFUL)))
+    proc = as_process(saved)
     assert (out / "report.json").exists(), proc.stdout[-3000:] + proc.stderr[-3000:]
     return out, json.loads((out / "report.json").read_text()), proc
 
