@@ -24,6 +24,7 @@ from conformance.reports import compare, merge, model, plots, writers
 from conformance.reports.__main__ import main as cli
 from selftests.inprocess_script import run_script
 from selftests.runner import as_process, completed, once
+from selftests.warm import WARM
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BROKEN = "selftests.test_reports_broken"
@@ -39,12 +40,11 @@ def env():
 
 
 def run_suite(report_dir, *args, extra_env=None, timeout=600):
-    """The suite in a subprocess, as a user runs it; returns the CompletedProcess."""
-    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:benchmark", "-q",
-           "--hypothesis-profile", "dev", "--lrc-timeout", "600", "--report-dir", str(report_dir), *args]
-    e = env()
-    e.update(extra_env or {})
-    return subprocess.run(cmd, cwd=ROOT, env=e, capture_output=True, text=True, timeout=timeout)
+    """`python -m pytest` of the suite, as a user runs it (from the warm server: selftests/warm.py); returns the
+    CompletedProcess, its whole output in stdout."""
+    args = ["-p", "no:cacheprovider", "-p", "no:benchmark", "-q", "--hypothesis-profile", "dev", "--lrc-timeout",
+            "600", "--report-dir", str(report_dir), *args]
+    return WARM.completed(args, {**env(), **(extra_env or {})}, ROOT, timeout)
 
 
 def by_check(report, target):
