@@ -14,8 +14,6 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -28,6 +26,7 @@ from conformance.spec import TargetSpec
 from conformance.targets.loading import load
 from selftests.controls import WarmupCosine
 from selftests.profile_plugin import profile
+from selftests.warm import WARM
 
 ROOT = Path(__file__).resolve().parent.parent
 DETERMINISM = Planned(BY_ID["determinism"], "determinism")
@@ -105,10 +104,10 @@ PINNED_INFERRED = TargetSpec(
 def test_the_report_lists_the_rejected_inferred_configs(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("PYTEST_XDIST_WORKER", None)
-    proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-n", "0", "-q", "-p", "no:cacheprovider", "--hypothesis-profile", "ci",
+    proc = WARM.completed(
+        ["-n", "0", "-q", "-p", "no:cacheprovider", "--hypothesis-profile", "ci",
          "--target", "selftests.test_domain:PINNED_INFERRED", f"--report-dir={tmp_path}", "-k", "determinism"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        env, ROOT, timeout=600)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     report = json.loads((tmp_path / "report.json").read_text())
     record = next(r for r in report["records"] if r["check"] == "determinism")

@@ -18,6 +18,8 @@ from conformance.model.optimizer import OptimizerSetup
 from conformance.targets.builtins import BY_NAME
 from conformance.targets.loading import load
 
+from selftests.warm import WARM
+
 SGD = OptimizerSetup("SGD", (0.1, 0.2), {"momentum": 0.9})
 CASE = Case(SGD, {}, Plan(9, (4,)))
 STEPLR = Case(SGD, {"step_size": 2, "gamma": 0.5}, Plan(9, (4,)))
@@ -74,19 +76,16 @@ def test_a_correct_scheduler_passes_every_driver_and_the_frameworks_own_failures
     """`--driver all` on a correct user class: every driver check passes; Lightning's own failure is one xfail."""
     import json
     import os
-    import subprocess
-    import sys
     from pathlib import Path
 
     root = Path(__file__).resolve().parent.parent
     env = {**os.environ, "PYTHONPATH": str(root)}
     env.pop("PYTEST_XDIST_WORKER", None)
-    proc = subprocess.run(
+    proc = WARM.completed(
         # The wiring of --driver is the point; each driver's verdicts on drawn cases are the frameworks job's.
-        [sys.executable, "-m", "pytest", "-n", "0", "-q", "-p", "no:cacheprovider", "-p", "selftests.profile_plugin",
-         "--hypothesis-profile", "ci-wiring",
-         "--driver", "all", "--target", "selftests.controls:StepDecay", f"--report-dir={tmp_path}",
-         "-k", "driver or framework"], cwd=root, env=env, capture_output=True, text=True, timeout=900)
+        ["-n", "0", "-q", "-p", "no:cacheprovider", "-p", "selftests.profile_plugin", "--hypothesis-profile",
+         "ci-wiring", "--driver", "all", "--target", "selftests.controls:StepDecay", f"--report-dir={tmp_path}",
+         "-k", "driver or framework"], env, root, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     records = json.loads((tmp_path / "report.json").read_text())["records"]
     mine = {r["check"]: r["verdict"] for r in records if r["target"] == "StepDecay"}

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 import torch
@@ -31,6 +30,7 @@ from conformance.reports.markdown import markdown
 from conformance.reports.tables import describe_result, family_table, result_is_bad
 from selftests.inprocess_script import run_script
 from selftests.runner import ROOT
+from selftests.warm import WARM
 
 # --------------------------------------------------------------------------- hand-built records
 
@@ -267,12 +267,12 @@ def real_report(shared_dir):
     out = shared_dir / "problem_kinds"
     with FileLock(str(shared_dir / "problem_kinds.lock")):
         if not (out / "report.json").exists():
-            subprocess.run([sys.executable, "-m", "pytest", "-n", "0", "-q", "-p", "no:cacheprovider",
-                            "-p", "no:randomly", "-p", "selftests.profile_plugin", "--hypothesis-profile", "ci-detect",
+            WARM.completed(["-n", "0", "-q", "-p", "no:cacheprovider", "-p", "no:randomly", "-p",
+                            "selftests.profile_plugin", "--hypothesis-profile", "ci-detect",
                             "--target=selftests.stale_report_targets:StaleLastLrAfterLoad",
                             "--target=selftests.stale_report_targets:ForgetsCounter", f"--report-dir={out}",
                             "-k", REAL_CHECKS, "conformance/tests/test_checks.py"],
-                           cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, timeout=600)
+                           {**os.environ, "PYTHONPATH": str(ROOT)}, ROOT, timeout=600)
     return json.loads((out / "report.json").read_text())
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 import sys
 
 import pytest
 
 from selftests.runner import ROOT
+from selftests.warm import WARM
 
 
 # Hypothesis loads its `ci` profile by itself when one of these is set (its documented CI detection).
@@ -30,7 +30,7 @@ def header_line(*args: str, ci: bool = False) -> str:
         env.pop(name, None)
     if ci:
         env["CI"] = "true"
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    proc = WARM.completed(cmd[3:], env, ROOT, timeout=300)  # Hypothesis is imported in the run, under its env
     lines = [line for line in proc.stdout.splitlines() if line.startswith("lrc: torch")]
     assert lines, proc.stdout[-3000:] + proc.stderr[-3000:]
     return lines[0]
