@@ -23,6 +23,10 @@ def pytest_configure(config):
     """
     if config.getoption("report_dir", None) is None:
         config.option.no_report = True
+    # Under -n: an idle worker takes pending tests from a busy one. A few self-tests wait tens of seconds
+    # for a suite run; with plain `load` the two workers ended ~20 s apart.
+    if getattr(config.option, "dist", "no") == "load":
+        config.option.dist = "worksteal"
     # One intra-op thread, as the suite's own runs have (plugin/hooks.py, README "Choices"): the self-tests
     # run checks, probes and searches in process, on tiny tensors, beside the other xdist worker. With the
     # default 2 threads on 2 busy cores a probe of StepDecay took 61 s instead of 7 (Muon's 2x2 matmuls:

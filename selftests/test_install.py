@@ -101,6 +101,13 @@ def _install(base: Path) -> None:
     for args in ([torch_pin], ["-c", str(lock), str(wheel)]):  # torch first: the local CPU wheel
         code, out = run(pip + args, cwd=base)
         assert code == 0, out[-3000:]
+    # One import that writes the bytecode of what a pytest start imports, as a user's first import does:
+    # --no-compile spared compiling all of torch, and with PYTHONDONTWRITEBYTECODE set (as on this
+    # machine) every later process would compile torch again (5.0 s a start instead of 1.8).
+    env = {k: v for k, v in env_without_checkout().items() if k != "PYTHONDONTWRITEBYTECODE"}
+    code, out = run([str(python), "-c", "import conformance.plugin.hooks, conformance.reports.plugin, torch._dynamo, "
+                     "xdist.plugin, _hypothesis_pytestplugin, pytest"], cwd=base, env=env)
+    assert code == 0, out[-3000:]
     user = base / "user"
     (user / "reports").mkdir(parents=True)
     (user / "strategies").mkdir()
