@@ -65,6 +65,9 @@ def _child(request: dict) -> None:
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
+        # sys.path as `python -m` makes it: the working directory first, then PYTHONPATH.
+        extra = [p for p in request["env"].get("PYTHONPATH", "").split(os.pathsep) if p and p not in sys.path[1:]]
+        sys.path[:1] = [request["cwd"], *extra]
         signal.signal(signal.SIGINT, signal.default_int_handler)
         import pytest
 
@@ -131,9 +134,10 @@ class Warm:
     def modules(self) -> list:
         """The modules the running server has imported."""
         with self.lock:
-            self.server.stdin.write(b'{"modules": true}\n')
-            self.server.stdin.flush()
-            return json.loads(self.server.stdout.readline())["modules"]
+            server = self._server(dict(os.environ))
+            server.stdin.write(b'{"modules": true}\n')
+            server.stdin.flush()
+            return json.loads(server.stdout.readline())["modules"]
 
     def _server(self, env: dict):
         if self.server is None or self.server.poll() is not None:
