@@ -45,7 +45,7 @@ def run_suite(shared: Path, key: str, args: list, profile: str = "", report: boo
             env = {**os.environ, "PYTHONPATH": str(ROOT)}
             env.pop("PYTEST_XDIST_WORKER", None)
             out = shared / f"{key}.out"
-            code = WARM.run(cmd[3:], env, ROOT, out, timeout=900)  # `python -m pytest`, ~3 s sooner
+            code = WARM.run(cmd[3:], env, ROOT, out, timeout=900)  # `python -m pytest` from the warm server
             result = {"exit": code, "output": out.read_text(errors="replace"),
                       "tests": _statuses(outcomes) if outcomes.exists() else {}, "cmd": " ".join(cmd),
                       "report": str(report_dir) if report else None}

@@ -109,8 +109,8 @@ def _install(base: Path) -> None:
                      "xdist.plugin, _hypothesis_pytestplugin, pytest"], cwd=base, env=env)
     assert code == 0, out[-3000:]
     user = base / "user"
-    (user / "reports").mkdir(parents=True)
-    (user / "strategies").mkdir()
+    (user / "reports").mkdir(parents=True, exist_ok=True)
+    (user / "strategies").mkdir(exist_ok=True)
     (user / "reports" / "__init__.py").write_text('MARK = "the user\'s own"\n')
     (user / "strategies" / "__init__.py").write_text("")
     (user / "usersched.py").write_text(USER_MODULE)
