@@ -14,7 +14,7 @@ import time
 import torch
 
 from conformance.checks.frameworks import check_driver
-from conformance.drivers import DRIVERS
+from conformance.drivers import DRIVERS, rank_modules
 from conformance.harness.oracle import check_resume
 from conformance.model.case import Case, Plan
 from conformance.model.optimizer import OptimizerSetup
@@ -44,7 +44,7 @@ def best(fn) -> float:
 
 def main() -> None:
     torch.set_num_threads(1)
-    preload_modules([], [m for driver in DRIVERS for m in driver.rank_modules])  # as `--driver all` does
+    preload_modules([], rank_modules(DRIVERS))  # as `--driver all` does
     plain = best(lambda: check_resume(TARGET, CASE, "resume.canonical"))
     print(f"StepLR, {STEPS} optimizer steps, checkpoint after step 7; best of {REPEATS}")
     print(f"{'loop':<14}{'ms per example':>16}{'÷ plain loop':>14}")

@@ -4,7 +4,7 @@ subprocess runs are cached (see selftests/runner.py)."""
 import pytest
 import torch
 
-from conformance.drivers import DRIVERS
+from conformance.drivers import DRIVERS, rank_modules
 from conformance.processes import fresh
 
 
@@ -37,4 +37,4 @@ def pytest_configure(config):
 def pytest_sessionstart(session):
     """Each process's fork server also imports what the drivers' loops import on a fresh rank, as it does
     under `--driver`: the in-process driver tests (test_drivers, test_accelerate_processes) run on ranks."""
-    fresh.preload_modules([], [m for driver in DRIVERS if not driver.missing() for m in driver.rank_modules])
+    fresh.preload_modules([], rank_modules(driver for driver in DRIVERS if not driver.missing()))

@@ -25,32 +25,30 @@ def _statuses(path: Path) -> dict:
 
 
 def run_suite(shared: Path, key: str, args: list, profile: str = "", report: bool = False) -> dict:
-    """Run `python -m pytest *args` once per session; {exit, output, tests, report}.
+    """Run `python -m pytest *args` once per session (`once`); {exit, output, tests, report}.
 
     The profile is `ci-detect` (`ci` without shrinking; `ci` itself with LRC_SELFTEST_SHRINK=1) unless given.
-    With `report`, the run also writes its report to `shared/<key>-report/` (the result's `report`), so that a
+    With `report`, the run also writes its report to `shared/<key>/report/` (the result's `report`), so that a
     self-test of the report reads the same run instead of running the suite again.
     """
-    done, report_dir = shared / f"{key}.json", shared / f"{key}-report"
-    with FileLock(str(shared / f"{key}.lock")):
-        if not done.exists():
-            xml, outcomes = shared / f"{key}.xml", shared / f"{key}.outcomes.json"
-            profile = profile or ("ci" if os.environ.get("LRC_SELFTEST_SHRINK") == "1" else "ci-detect")
-            cmd = [sys.executable, "-m", "pytest", "-n", "0", "-q", "-p", "no:cacheprovider",
-                   "-p", "selftests.profile_plugin", "--hypothesis-profile", profile, f"--junitxml={xml}",
-                   "-p", "selftests.outcomes_plugin", f"--outcomes-json={outcomes}",
-                   *([f"--report-dir={report_dir}"] if report else
-                     ["-p", "no:lrc-report"]),  # the report writer is tested in selftests/test_reports*.py
-                   *args]
-            env = {**os.environ, "PYTHONPATH": str(ROOT)}
-            env.pop("PYTEST_XDIST_WORKER", None)
-            out = shared / f"{key}.out"
-            code = WARM.run(cmd[3:], env, ROOT, out, timeout=900)  # `python -m pytest` from the warm server
-            result = {"exit": code, "output": out.read_text(errors="replace"),
-                      "tests": _statuses(outcomes) if outcomes.exists() else {}, "cmd": " ".join(cmd),
-                      "report": str(report_dir) if report else None}
-            done.write_text(json.dumps(result))
-    return json.loads(done.read_text())
+    def make(folder: Path) -> dict:
+        xml, outcomes, report_dir, out = (folder / name for name in ("junit.xml", "outcomes.json", "report",
+                                                                      "output.txt"))
+        chosen = profile or ("ci" if os.environ.get("LRC_SELFTEST_SHRINK") == "1" else "ci-detect")
+        cmd = [sys.executable, "-m", "pytest", "-n", "0", "-q", "-p", "no:cacheprovider",
+               "-p", "selftests.profile_plugin", "--hypothesis-profile", chosen, f"--junitxml={xml}",
+               "-p", "selftests.outcomes_plugin", f"--outcomes-json={outcomes}",
+               *([f"--report-dir={report_dir}"] if report else
+                 ["-p", "no:lrc-report"]),  # the report writer is tested in selftests/test_reports*.py
+               *args]
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        env.pop("PYTEST_XDIST_WORKER", None)
+        code = WARM.run(cmd[3:], env, ROOT, out, timeout=900)  # `python -m pytest` from the warm server
+        return {"exit": code, "output": out.read_text(errors="replace"),
+                "tests": _statuses(outcomes) if outcomes.exists() else {}, "cmd": " ".join(cmd),
+                "report": str(report_dir) if report else None}
+
+    return once(shared, key, make)[1]
 
 
 def once(shared: Path, key: str, make: Callable[[Path], dict]) -> tuple[Path, dict]:

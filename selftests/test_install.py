@@ -22,7 +22,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from filelock import FileLock
+
+from selftests.runner import once
 
 ROOT = Path(__file__).resolve().parent.parent
 USER_MODULE = textwrap.dedent('''
@@ -79,15 +80,11 @@ def run(cmd, cwd, env=None, timeout=900):
 def installed(shared_dir):
     """(python of the throwaway venv, the user's repo) with the suite installed from its wheel: built once per
     session, whichever xdist worker asks first (the others wait for it)."""
-    base = shared_dir / "install"
-    with FileLock(str(shared_dir / "install.lock")):
-        if not (base / "user" / "conftest.py").exists():
-            _install(base)
+    base, _ = once(shared_dir, "install", _install)
     return base / "venv" / "bin" / "python", base / "user"
 
 
-def _install(base: Path) -> None:
-    base.mkdir(exist_ok=True)
+def _install(base: Path) -> dict:
     code, out = run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
                      "-w", str(base / "dist"), str(ROOT)], cwd=base)
     assert code == 0, out[-3000:]
@@ -115,6 +112,7 @@ def _install(base: Path) -> None:
     (user / "strategies" / "__init__.py").write_text("")
     (user / "usersched.py").write_text(USER_MODULE)
     (user / "conftest.py").write_text(USER_CONFTEST)
+    return {}
 
 
 def env_without_checkout():

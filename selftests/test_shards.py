@@ -29,13 +29,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from filelock import FileLock
 from hypothesis import settings
 
 from conformance.checks import budget
 from conformance.reports import merge, model
 from conformance.reports.__main__ import main as reports_cli
 from selftests import examples_plugin
+from selftests.runner import once
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = ["StepLR", "CyclicLR", "selftests.shard_targets:OFF_BY_ONE"]
@@ -83,13 +83,7 @@ def _run_all(base: Path) -> dict:
 @pytest.fixture(scope="module")
 def runs(shared_dir):
     """The four runs, once per self-test session (xdist workers share them)."""
-    base = shared_dir / "shards"
-    done = shared_dir / "shards.json"
-    with FileLock(str(shared_dir / "shards.lock")):
-        if not done.exists():
-            base.mkdir(exist_ok=True)
-            done.write_text(json.dumps(_run_all(base)))
-    result = json.loads(done.read_text())
+    base, result = once(shared_dir, "shards", _run_all)
     for name, run in result.items():
         assert run["exit"] in (0, 1), f"{name} did not run: exit {run['exit']}\n{run['cmd']}\n{run['output']}"
         assert (base / name / "report.json").exists(), f"{name} wrote no report\n{run['output']}"

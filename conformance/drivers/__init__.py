@@ -11,3 +11,8 @@ from conformance.drivers import accelerate, ignite, lightning, transformers
 DRIVERS = [lightning.DRIVER, accelerate.DRIVER, transformers.DRIVER, ignite.DRIVER]
 BY_NAME = {d.name: d for d in DRIVERS}
 NAMES = tuple(BY_NAME)
+
+
+def rank_modules(drivers) -> list:
+    """What the loops of `drivers` import on a fresh rank: the fork server's to import (`Driver.rank_modules`)."""
+    return [module for driver in drivers for module in driver.rank_modules]

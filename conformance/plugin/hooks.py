@@ -28,7 +28,7 @@ from conformance.checks import budget  # also registers the Hypothesis profiles
 from conformance.checks.frameworks import FrameworkFailure, framework_failures
 from conformance.checks.table import Planned, missing_capability, planned
 from conformance.corpus.resume import CHECK as CORPUS_CHECK
-from conformance.drivers import BY_NAME as DRIVERS_BY_NAME, NAMES as DRIVER_NAMES
+from conformance.drivers import BY_NAME as DRIVERS_BY_NAME, NAMES as DRIVER_NAMES, rank_modules
 from conformance.harness import timelimit
 from conformance.harness.errors import exception_facts
 from conformance.harness.observation import Observed, counted, merged, observing
@@ -99,7 +99,7 @@ def pytest_configure(config):
     config.stash[TARGETS] = good
     # Before any fresh process: the fork server imports the targets' modules, and what the drivers' loops import
     # on a rank, once.
-    fresh.preload_modules(good, [m for driver in config.stash[DRIVERS] for m in driver.rank_modules])
+    fresh.preload_modules(good, rank_modules(config.stash[DRIVERS]))
     config.stash[BROKEN] = broken
     config.stash[XFAILS] = xfails
     if not hasattr(config, "workerinput"):
