@@ -1,11 +1,21 @@
 """Self-tests of the suite. `shared_dir` is one folder for all xdist workers, where
 subprocess runs are cached (see selftests/runner.py)."""
 
+import os
+import sys
+
 import pytest
 import torch
 
 from conformance.drivers import DRIVERS, rank_modules
 from conformance.processes import fresh
+
+# Bytecode may be written, in this process and every interpreter the self-tests start: pytest keeps the
+# assert-rewritten modules of its plugins (Hypothesis, the suite: ~200 files, ~1.2 s a start) only then, and
+# a machine with PYTHONDONTWRITEBYTECODE set (as this one) made each of ~40 pytest starts rewrite them again.
+# The caches go where Python puts them (`__pycache__`, ignored by git); what runs is the same.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+sys.dont_write_bytecode = False
 
 
 @pytest.fixture(scope="session")
