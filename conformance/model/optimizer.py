@@ -12,9 +12,18 @@ import torch
 SEED = 20261125
 
 
+# Without an accelerator, torch.manual_seed also queues a seed for each absent one with the caller's formatted
+# stack (~0.8 ms a run under pytest and Hypothesis, 6% of the controls' self-test run). Seeding only the CPU
+# generator then does the same.
+_ACCELERATOR = torch.accelerator.is_available()
+
+
 def seeded() -> None:
     """Seed the global RNGs every run uses (torch's and Python's): each run owns them from its start."""
-    torch.manual_seed(SEED)
+    if _ACCELERATOR:
+        torch.manual_seed(SEED)
+    else:
+        torch.default_generator.manual_seed(SEED)
     random.seed(SEED)
 
 
