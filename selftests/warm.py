@@ -16,6 +16,7 @@ both ways. One server per self-test process, one run at a time.
 from __future__ import annotations
 
 import atexit
+import gc
 import importlib
 import json
 import os
@@ -36,6 +37,11 @@ PRELOAD = ("torch", "torch._dynamo", "torch.distributed.checkpoint", "pytest")
 def _serve() -> None:
     for name in PRELOAD:
         importlib.import_module(name)
+    # What the imports left alive (~300,000 objects, reachable from the modules) goes to the permanent
+    # generation, so the children's full collections skip it: ~0.45 s of a 22 s run (pytest alone
+    # collects twice at exit). What a child allocates is collected as before.
+    gc.collect()
+    gc.freeze()
     requests, answers = sys.stdin.buffer, sys.stdout.buffer
     for line in requests:
         request = json.loads(line)
